@@ -1,0 +1,120 @@
+"""Benchmarks for activation capture. Every number is a ratio against a baseline measured in the same run
+(these machines are noisy: medians of --repeats runs, after a warm-up).
+
+    .venv/bin/python bench/capture.py                 # default model (SmolLM2-135M-Instruct), fp32, batch 16
+    .venv/bin/python bench/capture.py --model tiny    # quick check of the mechanics
+
+1. overhead: persona-space generation with all-layer capture vs plain HF `generate` on the same model,
+   dtype and batch (same prompts, same number of new tokens). Target <= 1.15x time.
+2. naive: the naive recipe (HF `generate`, then `run_with_cache` per answer, then average) vs ours. Target >= 1.5x.
+3. memory: peak RSS of a streaming run with 10x more answers vs 1x, each in a fresh process. Target <= 1.20x.
+"""
+import argparse, json, os, resource, statistics, subprocess, sys, tempfile, time
+import torch
+
+PROMPTS = ["You are a lighthouse keeper on a remote island.", "You are a helpful AI assistant.", "You are a medieval blacksmith.",
+           "You are an ancient oracle who speaks in riddles.", "", "You are a cheerful kindergarten teacher."]
+QUESTIONS = ["What do you value most in life?", "Describe a typical day for you.", "How do you deal with conflict?",
+             "What would you tell your younger self?"]
+
+def conversations(n):
+    out = []
+    for i in range(n):
+        sp, q = PROMPTS[i % len(PROMPTS)], QUESTIONS[(i // len(PROMPTS)) % len(QUESTIONS)]
+        out.append(([{"role": "system", "content": sp}] if sp else []) + [{"role": "user", "content": q}])
+    return out
+
+def interleaved(fns:dict, repeats):
+    "Time each function `repeats` times, round-robin (A B C A B C ...) so that machine noise hits all alike; medians."
+    for f in fns.values(): f()  # warm-up
+    ts = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, f in fns.items():
+            t = time.perf_counter(); f(); ts[k].append(time.perf_counter() - t)
+    return {k: statistics.median(v) for k, v in ts.items()}, ts
+
+def bench_speed(args):
+    from persona_space.models import load_model
+    from persona_space.chat import encode_chat, pad_left
+    from persona_space.activations import GenerationConfig, generate_batch, recompute_means
+    model = load_model(args.model, dtype=args.dtype)
+    tok, hf = model.tokenizer, model.original_model
+    convs = conversations(args.batch)
+    n = args.tokens
+    cfg = GenerationConfig(max_new_tokens=n, min_new_tokens=n, temperature=0.7, top_p=0.9, seed=0)
+    ids, mask = pad_left([encode_chat(tok, c, add_generation_prompt=True).ids for c in convs], tok.pad_token_id)
+
+    def ours(): return generate_batch(model, convs, cfg)
+    def hf_generate():
+        torch.manual_seed(0)
+        with torch.inference_mode():
+            return hf.generate(input_ids=ids, attention_mask=mask, max_new_tokens=n, min_new_tokens=n, do_sample=True,
+                               temperature=0.7, top_p=0.9, top_k=0, pad_token_id=tok.pad_token_id)
+    def naive():  # generate, then one run_with_cache (resid_post only) per answer, then average
+        out = hf_generate()
+        return [recompute_means(model, c, out[i, ids.shape[1]:].tolist()) for i, c in enumerate(convs)]
+    def naive_full_cache():  # the same with run_with_cache's default: every hook point cached
+        out = hf_generate()
+        res = []
+        for i in range(len(convs)):
+            seq = out[i:i + 1][:, mask[i].bool().tolist().index(True):]
+            with torch.inference_mode(): _, cache = model.run_with_cache(seq)
+            res.append(torch.stack([cache[f"blocks.{l}.hook_resid_post"][0, -n:].mean(0) for l in range(model.cfg.n_layers)]))
+        return res
+
+    med, raw = interleaved(dict(hf_generate=hf_generate, ours=ours, naive=naive, naive_full_cache=naive_full_cache), args.repeats)
+    return dict(model=model.cfg.model_name, dtype=args.dtype, batch=args.batch, new_tokens=n, repeats=args.repeats,
+                times_s=raw, medians_s=med, overhead_ratio=med["ours"] / med["hf_generate"],
+                naive_speedup=med["naive"] / med["ours"], naive_full_cache_speedup=med["naive_full_cache"] / med["ours"])
+
+CHILD = """
+import json, resource, sys, tempfile
+from persona_space.models import load_model
+from persona_space.activations import GenerationConfig
+from persona_space.store import generation_store, generate_into
+model_name, dtype, n, tokens = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+sys.path.insert(0, sys.argv[5]); from capture import conversations
+model = load_model(model_name, dtype=dtype)
+loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+cfg = GenerationConfig(max_new_tokens=tokens, min_new_tokens=tokens, batch_size=16)
+items = [dict(key=str(i), messages=c) for i, c in enumerate(conversations(n))]
+store = generate_into(generation_store(tempfile.mkdtemp(), model, cfg), model, items, cfg, progress=False)
+assert len(store) == n
+print(json.dumps(dict(n=n, peak_after_load_mb=loaded, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
+"""
+
+def bench_memory(args):
+    here = os.path.dirname(os.path.abspath(__file__))
+    def run(n):
+        out = subprocess.run([sys.executable, "-c", CHILD, args.model, args.dtype, str(n), str(args.mem_tokens), here],
+                             capture_output=True, text=True, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    small = [run(args.mem_answers) for _ in range(args.mem_repeats)]
+    large = [run(10 * args.mem_answers) for _ in range(args.mem_repeats)]
+    peak = lambda rs: statistics.median(r["peak_rss_mb"] for r in rs)
+    return dict(answers=args.mem_answers, rss_1x=small, rss_10x=large, memory_ratio=peak(large) / peak(small))
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default="default"); p.add_argument("--dtype", default="float32")
+    p.add_argument("--batch", type=int, default=16); p.add_argument("--tokens", type=int, default=64)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--mem-answers", type=int, default=32); p.add_argument("--mem-tokens", type=int, default=16)
+    p.add_argument("--mem-repeats", type=int, default=1)
+    p.add_argument("--only", choices=["speed", "memory"]); p.add_argument("--json", help="also write the results here")
+    args = p.parse_args()
+    torch.set_num_threads(os.cpu_count() or 1)
+    res = {}
+    if args.only != "memory": res.update(bench_speed(args))
+    if args.only != "speed": res.update(bench_memory(args))
+    print(json.dumps(res, indent=1))
+    if "overhead_ratio" in res:
+        print(f"capture overhead   : {res['overhead_ratio']:.3f}x HF generate time (target <= 1.15)")
+        print(f"vs naive recipe    : {res['naive_speedup']:.2f}x faster with a resid-only cache, "
+              f"{res['naive_full_cache_speedup']:.2f}x with run_with_cache's full cache (target >= 1.5)")
+    if "memory_ratio" in res:
+        print(f"memory, 10x answers: {res['memory_ratio']:.3f}x peak RSS (target <= 1.20)")
+    if args.json:
+        with open(args.json, "w") as f: json.dump(res, f, indent=1)
+
+if __name__ == "__main__": main()
