@@ -5,7 +5,8 @@
     .venv/bin/python bench/capture.py --model tiny    # quick check of the mechanics
 
 1. overhead: persona-space generation with all-layer capture vs plain HF `generate` on the same model,
-   dtype and batch (same prompts, same number of new tokens). Target <= 1.15x time.
+   dtype and batch (same prompts; by default greedy answers that end at EOS, so both make the same tokens;
+   `--stop length` forces every answer to --tokens sampled tokens). Target <= 1.15x time.
 2. naive: the naive recipe (HF `generate`, then `run_with_cache` per answer, then average) vs ours. Target >= 1.5x.
 3. memory: peak RSS of a streaming run with 10x more answers vs 1x, each in a fresh process. Target <= 1.20x.
 """
@@ -36,34 +37,45 @@ def interleaved(fns:dict, repeats):
 def bench_speed(args):
     from persona_space.models import load_model
     from persona_space.chat import encode_chat, pad_left
-    from persona_space.activations import GenerationConfig, generate_batch, recompute_means
+    from persona_space.activations import GenerationConfig, generate_batch, recompute_means, stop_ids
     model = load_model(args.model, dtype=args.dtype)
     tok, hf = model.tokenizer, model.original_model
     convs = conversations(args.batch)
     n = args.tokens
-    cfg = GenerationConfig(max_new_tokens=n, min_new_tokens=n, temperature=0.7, top_p=0.9, seed=0)
+    fixed = args.stop == "length"  # every answer exactly n tokens (sampled), or greedy answers that end at EOS
+    cfg = (GenerationConfig(max_new_tokens=n, min_new_tokens=n, temperature=0.7, top_p=0.9, seed=0) if fixed
+           else GenerationConfig(max_new_tokens=n, temperature=0))
     ids, mask = pad_left([encode_chat(tok, c, add_generation_prompt=True).ids for c in convs], tok.pad_token_id)
 
     def ours(): return generate_batch(model, convs, cfg)
     def hf_generate():
         torch.manual_seed(0)
         with torch.inference_mode():
-            return hf.generate(input_ids=ids, attention_mask=mask, max_new_tokens=n, min_new_tokens=n, do_sample=True,
-                               temperature=0.7, top_p=0.9, top_k=0, pad_token_id=tok.pad_token_id)
+            if fixed: return hf.generate(input_ids=ids, attention_mask=mask, max_new_tokens=n, min_new_tokens=n, do_sample=True,
+                                         temperature=0.7, top_p=0.9, top_k=0, pad_token_id=tok.pad_token_id)
+            return hf.generate(input_ids=ids, attention_mask=mask, max_new_tokens=n, do_sample=False, pad_token_id=tok.pad_token_id)
     def naive():  # generate, then one run_with_cache (resid_post only) per answer, then average
         out = hf_generate()
-        return [recompute_means(model, c, out[i, ids.shape[1]:].tolist()) for i, c in enumerate(convs)]
+        return [recompute_means(model, c, answer_ids(out[i, ids.shape[1]:])) for i, c in enumerate(convs)]
+    stops = set(stop_ids(model, cfg))
+    def answer_ids(row):  # the answer's tokens: up to (not including) the first stop token
+        row = row.tolist()
+        return row[:next((i for i, t in enumerate(row) if t in stops), len(row))]
     def naive_full_cache():  # the same with run_with_cache's default: every hook point cached
         out = hf_generate()
         res = []
         for i in range(len(convs)):
             seq = out[i:i + 1][:, mask[i].bool().tolist().index(True):]
             with torch.inference_mode(): _, cache = model.run_with_cache(seq)
-            res.append(torch.stack([cache[f"blocks.{l}.hook_resid_post"][0, -n:].mean(0) for l in range(model.cfg.n_layers)]))
+            k = len(answer_ids(out[i, ids.shape[1]:]))
+            res.append(torch.stack([cache[f"blocks.{l}.hook_resid_post"][0, seq.shape[1] - (out.shape[1] - ids.shape[1]):][:k].mean(0)
+                                    for l in range(model.cfg.n_layers)]))
         return res
 
     med, raw = interleaved(dict(hf_generate=hf_generate, ours=ours, naive=naive, naive_full_cache=naive_full_cache), args.repeats)
-    return dict(model=model.cfg.model_name, dtype=args.dtype, batch=args.batch, new_tokens=n, repeats=args.repeats,
+    lens = [a.n_tokens for a in ours()]
+    return dict(model=model.cfg.model_name, dtype=args.dtype, batch=args.batch, new_tokens=n, stop=args.stop, repeats=args.repeats,
+                answer_tokens=dict(mean=statistics.mean(lens), min=min(lens), max=max(lens)),
                 times_s=raw, medians_s=med, overhead_ratio=med["ours"] / med["hf_generate"],
                 naive_speedup=med["naive"] / med["ours"], naive_full_cache_speedup=med["naive_full_cache"] / med["ours"])
 
@@ -99,6 +111,8 @@ def main():
     p.add_argument("--model", default="default"); p.add_argument("--dtype", default="float32")
     p.add_argument("--batch", type=int, default=16); p.add_argument("--tokens", type=int, default=64)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--stop", choices=["eos", "length"], default="eos",
+                   help="eos: greedy answers that end at EOS, as in real runs (default); length: every answer exactly --tokens long")
     p.add_argument("--mem-answers", type=int, default=32); p.add_argument("--mem-tokens", type=int, default=16)
     p.add_argument("--mem-repeats", type=int, default=1)
     p.add_argument("--only", choices=["speed", "memory"]); p.add_argument("--json", help="also write the results here")

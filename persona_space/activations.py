@@ -29,6 +29,7 @@ class ResidMeans:
         self.model = model
         self.layers = list(range(model.cfg.n_layers)) if layers is None else [int(l) for l in layers]
         self.weights, self.sums = None, [None] * len(self.layers)
+        self.rows, self.n_rows = None, None # when set: the batch holds only these rows (of n_rows) of the sums
     def reset(self): self.weights, self.sums = None, [None] * len(self.layers)
     def _hook(self, i):
         def hook(resid, hook):
@@ -36,7 +37,10 @@ class ResidMeans:
             if w is None: return resid
             w = w.to(resid.device, torch.float32)
             s = torch.einsum('bt,btd->bd' if w.ndim == 2 else 'bkt,btd->bkd', w, resid.float())
-            self.sums[i] = s if self.sums[i] is None else self.sums[i] + s
+            if self.rows is not None:
+                full = self.sums[i] if self.sums[i] is not None else s.new_zeros((self.n_rows, *s.shape[1:]))
+                self.sums[i] = full.index_add_(0, self.rows.to(s.device), s)
+            else: self.sums[i] = s if self.sums[i] is None else self.sums[i] + s
             return resid
         return hook
     @property
@@ -125,7 +129,7 @@ def generate_batch(model, conversations:list[list[dict]], # each ends with a use
     if max_new < cfg.max_new_tokens: warnings.warn(f"Answers capped at {max_new} tokens to fit the {n_ctx}-token context")
     dev = hf.get_input_embeddings().weight.device
     ids, mask = pad_left([e.ids for e in encs], tok.pad_token_id, dev)
-    B, stops, pad = len(encs), torch.tensor(stop_ids(model, cfg)), tok.pad_token_id
+    B, stops = len(encs), torch.tensor(stop_ids(model, cfg))
     gens = [torch.Generator().manual_seed(item_seed(cfg.seed, k)) for k in keys]
     from transformers import DynamicCache
     cache, kw, acc = DynamicCache(), _forward_kw(hf), ResidMeans(model, layers)
@@ -133,16 +137,22 @@ def generate_batch(model, conversations:list[list[dict]], # each ends with a use
         pos = positions(mask)
         logits = hf(input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=cache, use_cache=True, **kw).logits[:, -1]
         pos, alive, out = pos[:, -1:], torch.ones(B, dtype=torch.bool), []
+        rows, acc.n_rows = torch.arange(B), B  # rows: which answers the batch still holds
         for t in range(max_new):
             if t < cfg.min_new_tokens: logits = logits.index_fill(-1, stops.to(logits.device), float("-inf"))
-            nxt = torch.where(alive, sample_next(logits, cfg, gens), pad)
-            counted = alive & ~torch.isin(nxt, stops)
-            out.append(torch.where(counted, nxt, -1))
-            alive = counted
-            if not alive.any(): break
+            nxt = sample_next(logits, cfg, [gens[r] for r in rows.tolist()])
+            go = ~torch.isin(nxt, stops)  # answers that continue
+            step = torch.full((B,), -1, dtype=torch.long); step[rows] = torch.where(go, nxt, -1)
+            out.append(step)
+            alive[rows] = go
+            if not go.any(): break
+            if not go.all():  # drop finished answers: their rows would only burn compute (HF generate keeps them)
+                keep = go.nonzero().flatten()
+                cache.batch_select_indices(keep)
+                mask, pos, nxt, rows = mask[keep.to(mask.device)], pos[keep.to(pos.device)], nxt[keep], rows[keep]
             # feed the token: its residual is what we average (the logits of the last step go unused)
-            acc.weights = counted[:, None]
-            mask, pos = torch.cat([mask, mask.new_ones(B, 1)], 1), pos + 1
+            acc.rows, acc.weights = rows, torch.ones(len(rows), 1)
+            mask, pos = torch.cat([mask, mask.new_ones(len(rows), 1)], 1), pos + 1
             logits = hf(input_ids=nxt[:, None].to(dev), attention_mask=mask, position_ids=pos, past_key_values=cache,
                         use_cache=True, **kw).logits[:, -1]
     gen = torch.stack(out, 1) if out else torch.empty(B, 0, dtype=torch.long)

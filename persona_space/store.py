@@ -37,11 +37,14 @@ def _diff(old:dict, new:dict, prefix="") -> list[str]:
 class RunStore:
     "A resumable, append-only directory of records and per-item activation tensors."
     def __init__(self, path:str|os.PathLike, # the run directory (created if missing)
-                 config:dict, # everything that determines the results: model fingerprint, generation settings...
+                 config:dict|None=None, # everything that determines the results (None: open an existing store as it is)
                 ):
+        meta = Path(path)/"store.json"
+        if config is None:
+            if not meta.exists(): raise FileNotFoundError(f"{path} is not a run store (no store.json)")
+            config = json.loads(meta.read_text())["config"]
         self.path, self.config = Path(path), json.loads(json.dumps(config))
         (self.path/"acts").mkdir(parents=True, exist_ok=True)
-        meta = self.path/"store.json"
         if meta.exists():
             old = json.loads(meta.read_text())
             if old.get("format") != STORE_FORMAT: raise StoreMismatchError(f"{meta} is not a {STORE_FORMAT} store")

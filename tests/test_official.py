@@ -26,3 +26,26 @@ def test_official_loader_names_broken_files(tmp_path):
     (tmp_path/"extraction_questions.jsonl").write_text('{"question": "Who are you?"}\n')
     with pytest.raises(PromptFileError, match=r"ghost\.json: missing field 'instruction'"):
         load_official(tmp_path)
+
+@needs_upstream
+@pytest.mark.parametrize("name,shape", [("gemma-2-27b", (46, 4608)), ("qwen-3-32b", (64, 5120)), ("llama-3.3-70b", (80, 8192))])
+def test_load_released_axis(name, shape):
+    from persona_space.vectors import load_released_axis, save_vectors, load_vectors
+    axis = load_released_axis(UP/"released_axes"/f"{name}.pt")
+    assert tuple(axis.shape) == shape and axis.dtype == torch.float32 and torch.isfinite(axis).all()
+    assert (axis.norm(dim=-1) > 0).all()
+
+@needs_upstream
+def test_pipeline_runs_the_official_prompt_set(tiny, tmp_path):
+    "The paper's own roles and questions go through the same pipeline (tiny model, smoke grid)."
+    from persona_space.pipeline import run_persona_space, persona_items, make_grid, load_prompts
+    class LengthJudge:
+        name = "length"
+        def score_roles(self, items): return [len(it["answer"]) % 4 for it in items]
+        def score_traits(self, items): return [float(len(it["answer"]) % 101) for it in items]
+    ps = load_prompts(f"official:{UP/'data'}")
+    items = persona_items(ps, make_grid("smoke"), "Tiny")
+    assert not any("{model_name}" in m["content"] for it in items for m in it["messages"])
+    res = run_persona_space(tiny, tmp_path, "smoke", ps, LengthJudge(), progress=False)
+    assert res["n_role_vectors"] == 6 and res["answers"]["role"] == 6 * 2 * 2
+    assert (tmp_path/"vectors"/"axis.safetensors").exists()
