@@ -8,7 +8,7 @@ import argparse, json, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['cmd_info', 'read_conversations', 'cmd_generate', 'parser', 'main']
+__all__ = ['cmd_info', 'read_conversations', 'cmd_generate', 'cmd_run', 'parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #0204d13b
 def _model_args(p:argparse.ArgumentParser):
@@ -66,6 +66,23 @@ def cmd_generate(args):
     print(f"{len(store)} answers in {args.out} (records.jsonl, acts/*.safetensors)", file=sys.stderr)
 
 # %% ../nbs/90_cli.ipynb #439d0884
+def _override(kv:str):
+    "`field=value` for a grid field (value parsed as JSON when it can be: numbers, null)."
+    k, sep, v = kv.partition("=")
+    if not sep: raise argparse.ArgumentTypeError(f"expected FIELD=VALUE, got {kv!r}")
+    try: return k, json.loads(v)
+    except json.JSONDecodeError: return k, v
+
+def cmd_run(args):
+    "Generate, judge and analyse a grid of roles, default prompts and traits: role vectors, the Assistant Axis, PCA."
+    from persona_space.pipeline import run_persona_space, make_grid
+    g = make_grid(args.grid, **dict(args.set or []))
+    res = run_persona_space(args.model, args.out, g, args.prompts, args.judge, seed=args.seed, batch_size=args.batch_size,
+                            dtype=args.dtype)
+    keys = ("answers", "role_scores", "n_role_vectors", "pcs_for_70", "cos_axis_pc1", "assistant_end", "roleplay_end", "seconds")
+    print(json.dumps({k: res[k] for k in keys if k in res}, indent=1))
+    print(f"results: {Path(args.out)/'results.json'}; vectors: {Path(args.out)/'vectors'}; tables: {Path(args.out)/'tables'}", file=sys.stderr)
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="persona-space", description="Map and stabilize the persona of language models.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -77,11 +94,22 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--top-p", type=float, default=0.9); s.add_argument("--seed", type=int, default=0)
     s.add_argument("--batch-size", type=int, default=16)
     _model_args(s); s.set_defaults(fn=cmd_generate)
+    s = sub.add_parser("run", help="the persona-space pipeline: role vectors, the Assistant Axis, PCA, trait vectors")
+    s.add_argument("--out", default="_runs/persona-space", help="run directory, resumed if it exists (default: %(default)s)")
+    s.add_argument("--grid", default="reduced", help="reduced | paper | smoke (default: %(default)s)")
+    s.add_argument("--set", type=_override, action="append", metavar="FIELD=VALUE", help="override a grid field, e.g. --set n_roles=100")
+    s.add_argument("--judge", default="offline", help="offline | local:MODEL | openai:MODEL (default: %(default)s)")
+    s.add_argument("--prompts", default=None, help="prompt folder or official:PATH (default: the shipped set)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--batch-size", type=int, default=32, help="answers generated together (default: %(default)s)")
+    _model_args(s); s.set_defaults(fn=cmd_run)
     return p
 
 def main(argv:list[str]|None=None):
     "Entry point of the `persona-space` console command."
+    from persona_space.judges import JudgeError
+    from persona_space.activations import NonFiniteActivationsError
     args = parser().parse_args(argv)
     try: args.fn(args)
-    except (ValueError, LookupError, OSError) as e:
+    except (ValueError, LookupError, OSError, JudgeError, NonFiniteActivationsError) as e:
         print(f"persona-space {args.command}: error: {e}", file=sys.stderr); sys.exit(2)

@@ -12,7 +12,7 @@ from typing import Sequence
 # %% auto #0
 __all__ = ['ROLE_LABELS', 'ROLE_RUBRIC', 'TRAIT_RUBRIC', 'AI_SELF', 'REFUSAL', 'ASSISTANT_ANSWERS', 'JudgeError', 'role_label',
            'parse_score', 'ScoreCache', 'judge_roles', 'judge_traits', 'OpenAIJudge', 'LocalJudge', 'OfflineJudge',
-           'judge_agreement']
+           'judge_agreement', 'load_judge_labels', 'judge_report']
 
 # %% ../nbs/05_judges.ipynb #d14b370f
 class JudgeError(RuntimeError):
@@ -262,3 +262,21 @@ def judge_agreement(scores:Sequence[int], labels:Sequence[int]) -> dict:
     return dict(n=len(s), exact=sum(a == b for a, b in zip(s, l)) / len(s),
                 three_label=sum(a == b for a, b in zip(three(s), three(l))) / len(s), kappa_three_label=float(kappa),
                 fully_precision=(sum(a == b == 3 for a, b in zip(s, l)) / max(1, sum(a == 3 for a in s))))
+
+# %% ../nbs/05_judges.ipynb #2be8129c
+def load_judge_labels(path=None) -> list[dict]: # default: the shipped `judge_labels.jsonl`
+    "The labelled role-play answers (each with `role`, `description`, `question`, `answer` and a 0-3 `label`)."
+    from persona_space.prompts import data_dir
+    f = Path(path) if path else data_dir()/"judge_labels.jsonl"
+    rows = [json.loads(l) for l in f.read_text(encoding="utf-8").split("\n") if l.strip()]
+    bad = [i for i, r in enumerate(rows, 1) if r.get("label") not in (0, 1, 2, 3) or not all(r.get(k) for k in ("role", "question", "answer"))]
+    if bad: raise ValueError(f"{f}, line {bad[0]}: needs role, question, answer and a label 0-3")
+    return rows
+
+def judge_report(judge, labels:list[dict]|None=None, cache=None, progress:bool=False) -> dict:
+    "A judge's agreement with the labelled set (and its score distribution)."
+    labels = load_judge_labels() if labels is None else labels
+    items = [dict(role=r["role"], description=r.get("description", ""), question=r["question"], answer=r["answer"]) for r in labels]
+    scores = judge_roles(judge, items, cache, progress=progress)
+    return dict(judge=judge.name, **judge_agreement(scores, [r["label"] for r in labels]),
+                scores={str(k): sum(int(s) == k for s in scores) for k in range(4)})
