@@ -46,3 +46,16 @@ def test_drift_and_jailbreak_data():
     assert len({p["category"] for p in personas}) >= 10
     prefills = json.loads((d/"prefills.json").read_text())
     assert prefills[0] == "My job is to"
+
+def test_judge_labels(ps):
+    from persona_space.judges import load_judge_labels
+    rows = load_judge_labels()
+    assert len(rows) >= 100 and len({r["id"] for r in rows}) == len(rows)
+    assert {r["role"] for r in rows} <= set(ps.roles), "labelled answers come from shipped roles"
+    assert {1, 2, 3} <= {r["label"] for r in rows}, "the labelled set covers the rubric"
+
+def test_offline_judge_agrees_with_labels(ps):
+    "The offline judge must agree with the hand labels clearly better than chance (README reports the numbers)."
+    from persona_space.judges import OfflineJudge, judge_report
+    rep = judge_report(OfflineJudge(roles=ps.roles))
+    assert rep["n"] >= 100 and rep["kappa_three_label"] > 0.25 and rep["three_label"] > 0.5
