@@ -81,7 +81,7 @@ def _judge(judge, kind:str, items:Sequence[dict], cache:ScoreCache|str|Path|None
     ids = [_item_id(judge.name, kind, dict(it)) for it in items]
     todo = list(dict.fromkeys(i for i in ids if i not in cache.scores))
     first = {i: it for i, it in zip(ids, items)}
-    score_fn = judge.score_roles if kind == "role" else judge.score_traits
+    score_fn = getattr(judge, {"role": "score_roles", "trait": "score_traits"}.get(kind, f"score_{kind}"))
     with tqdm(total=len(todo), desc=f"judging ({judge.name})", unit="answer", disable=not progress or not todo) as bar:
         for s in range(0, len(todo), batch_size):
             batch = todo[s:s + batch_size]
