@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 import numpy as np, pandas as pd, torch
 from tqdm.auto import tqdm
 from .activations import GenerationConfig, generate_batch, ContextOverflowError
-from .chat import encode_chat, render
+from .chat import render
 from .models import model_fingerprint
 from .prompts import data_dir
 from .store import RunStore, generation_store
@@ -102,12 +102,15 @@ def load_official_transcripts(path:str|Path, # a transcript file (.json/.jsonl) 
             conv = d.get("conversation") if isinstance(d, dict) else None
             if not isinstance(conv, list) or not all(isinstance(m, dict) and isinstance(m.get("content"), str) for m in conv):
                 raise ConversationFileError(f"{where}: field 'conversation' must be a list of {{role, content}} messages")
-            users = [m["content"] for m in conv if m.get("role") == "user"]
-            cid = str(d.get("conversation_id") or f"{f.stem}-{len(out)}")
-            if cid in seen: raise ConversationFileError(f"{where}: duplicate conversation id {cid!r}")
-            seen.add(cid)
-            c = dict(id=cid, domain=str(d.get("domain") or f.stem), user_turns=users, persona=d.get("persona"), topic=d.get("topic"),
-                     source_model=d.get("model"))
+            users, domain = [m["content"] for m in conv if m.get("role") == "user"], str(d.get("domain") or f.stem)
+            cid = d.get("conversation_id")
+            if cid is not None and str(cid) in seen: raise ConversationFileError(f"{where}: duplicate conversation id {cid!r}")
+            if cid is None:  # some transcripts have no id: name them like the others, numbering repeats
+                base = (f"{domain}_p{d['persona_id']}_t{d['topic_id']}" if "persona_id" in d and "topic_id" in d else f.stem)
+                cid, n = base, 1
+                while cid in seen: n += 1; cid = f"{base}_{n}"
+            seen.add(str(cid))
+            c = dict(id=str(cid), domain=domain, user_turns=users, persona=d.get("persona"), topic=d.get("topic"), source_model=d.get("model"))
             out.append(check_conversation(c, where))
     if domains is not None:
         domains = [domains] if isinstance(domains, str) else list(domains)
