@@ -135,6 +135,13 @@ def generation_store(path, model, cfg:GenerationConfig, layers:Iterable[int]|Non
 def generate_into(store:RunStore, model, items:list[dict], # each {"key", "messages", ...metadata}
                   cfg:GenerationConfig=GenerationConfig(), layers:Iterable[int]|None=None, progress:bool=True) -> RunStore:
     "Generate answers for the items not yet in `store`, writing each batch as it finishes."
+    done = [it for it in items if it["key"] in store]
+    if done:  # a key answered before must have been asked the same thing
+        stored = store.records([it["key"] for it in done])
+        if "messages" in stored:
+            bad = [it["key"] for it, m in zip(done, stored["messages"]) if it.get("messages") is not None and m != it["messages"]]
+            if bad: raise StoreMismatchError(f"{store.path} holds answers to other prompts under the keys {bad[:5]} ({len(bad)} in all); "
+                                             "use a new directory, or delete it to start over")
     todo = [it for it in items if it["key"] not in store]
     for answers in iter_generate(model, todo, cfg, layers, progress):
         meta = {it["key"]: it for it in todo}
