@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, warnings
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 import numpy as np, pandas as pd, torch
 from tqdm.auto import tqdm
 from .activations import GenerationConfig, generate_batch, ContextOverflowError
@@ -18,11 +18,11 @@ from .store import RunStore, generation_store
 from .vectors import project
 
 # %% auto #0
-__all__ = ['DRIFT_DOMAINS', 'DRIFT_CFG', 'USER_SYSTEM', 'USER_OPENING', 'USER_CFG', 'REGRESSION_MODELS', 'ConversationFileError',
-           'check_conversation', 'load_conversations', 'load_official_transcripts', 'fit_context', 'turn_key',
-           'drift_store', 'run_conversations', 'check_brief', 'load_briefs', 'user_view', 'simulate_conversations',
-           'openai_user', 'load_drift', 'turn_projections', 'drift_summary', 'plot_drift', 'embed_texts',
-           'embed_user_turns', 'drift_regression', 'plot_regression']
+__all__ = ['DRIFT_DOMAINS', 'DRIFT_CFG', 'USER_SYSTEM', 'USER_OPENING', 'USER_CFG', 'REGRESSION_MODELS', 'ALPHAS',
+           'ConversationFileError', 'check_conversation', 'load_conversations', 'load_official_transcripts',
+           'fit_context', 'turn_key', 'drift_store', 'run_conversations', 'check_brief', 'load_briefs', 'user_view',
+           'simulate_conversations', 'openai_user', 'load_drift', 'turn_projections', 'drift_summary', 'plot_drift',
+           'embed_texts', 'embed_user_turns', 'drift_regression', 'plot_regression']
 
 # %% ../nbs/12_drift.ipynb #d49b22a1
 DRIFT_DOMAINS = ("coding", "writing", "therapy", "philosophy")
@@ -465,11 +465,24 @@ def _user_matrix(user_embeddings, keys:list[tuple]) -> np.ndarray:
     if missing: raise KeyError(f"No user embedding for (conversation, turn) {missing[:3]} ({len(missing)} missing)")
     return ue.loc[keys].to_numpy(float)
 
-def _ridge(alpha):
-    from sklearn.linear_model import Ridge, RidgeCV
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    return make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-2, 4, 7)) if alpha is None else Ridge(alpha=alpha))
+ALPHAS = np.logspace(-2, 6, 9)
+
+def _fit_predict(X:np.ndarray, y:np.ndarray, tr:np.ndarray, te:np.ndarray, groups:np.ndarray,
+                 alpha:float|None=None, free:Sequence[int]=()) -> np.ndarray:
+    "Ridge on standardised features (columns `free` practically unpenalised), alpha chosen by inner CV grouped by conversation."
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import GroupKFold
+    mu, sd = X[tr].mean(0), X[tr].std(0) + 1e-12
+    Z = (X - mu) / sd
+    if len(free): Z[:, list(free)] *= 1e3  # a coefficient on a column scaled by s is penalised alpha / s^2
+    if alpha is None:
+        k = min(5, len(set(groups[tr])))
+        if k < 2: alpha = 1.0
+        else:
+            inner = list(GroupKFold(n_splits=k).split(tr, groups=groups[tr]))
+            err = [sum(((Ridge(alpha=a).fit(Z[tr][a_], y[tr][a_]).predict(Z[tr][b_]) - y[tr][b_]) ** 2).sum() for a_, b_ in inner) for a in ALPHAS]
+            alpha = float(ALPHAS[int(np.argmin(err))])
+    return Ridge(alpha=alpha).fit(Z[tr], y[tr]).predict(Z[te])
 
 def _boot_r2(y, pred:dict, groups, n_boot:int, ci:float, rng) -> dict:
     "Percentile CI of the R^2 of each prediction, resampling groups (the same resamples for every model)."
@@ -490,7 +503,7 @@ def _boot_r2(y, pred:dict, groups, n_boot:int, ci:float, rng) -> dict:
 def drift_regression(proj_df:pd.DataFrame, # from `turn_projections`
                      user_embeddings, # (conversation, turn) -> embedding of that user message: DataFrame (`embed_user_turns`) or dict
                      layer:int, n_splits:int=5, seed:int=0,
-                     alpha:float|None=None, # ridge penalty (None: RidgeCV picks one of 1e-2..1e4)
+                     alpha:float|None=None, # ridge penalty (None: chosen from 1e-2..1e6 by inner CV grouped by conversation)
                      n_boot:int=1000, ci:float=0.95,
                      return_predictions:bool=False, # also return the out-of-fold predictions
                     ):
@@ -502,12 +515,13 @@ def drift_regression(proj_df:pd.DataFrame, # from `turn_projections`
     if len(P) == 0 or k < 2: raise ValueError(f"drift_regression needs consecutive turns from at least 2 conversations; got {len(set(groups))}")
     y, U = P["y"].to_numpy(float), _user_matrix(user_embeddings, list(zip(P["conversation"], P["turn"])))
     prev = P["prev"].to_numpy(float)[:, None]
-    feats = {"user message": U, "previous projection": prev, "both": np.hstack([U, prev])}
+    # "both": the previous projection is left unpenalised, so adding the embeddings can only be shrunk back to the baseline
+    feats = {"user message": (U, ()), "previous projection": (prev, ()), "both": (np.hstack([U, prev]), (U.shape[1],))}
     folds = list(GroupKFold(n_splits=k, shuffle=True, random_state=seed).split(y, groups=groups))
     pred = {}
-    for name, X in feats.items():
+    for name, (X, free) in feats.items():
         p = np.empty_like(y)
-        for tr, te in folds: p[te] = _ridge(alpha).fit(X[tr], y[tr]).predict(X[te])
+        for tr, te in folds: p[te] = _fit_predict(X, y, tr, te, groups, alpha, free)
         pred[name] = p
     cis = _boot_r2(y, pred, groups, n_boot, ci, _rng(seed, "drift_regression"))
     ss = ((y - y.mean()) ** 2).sum()
