@@ -18,12 +18,23 @@ PROMPTS = ["You are a lighthouse keeper on a remote island.", "You are a helpful
 QUESTIONS = ["What do you value most in life?", "Describe a typical day for you.", "How do you deal with conflict?",
              "What would you tell your younger self?"]
 
-def conversations(n):
+def conversations(n, workload="mixed"):
+    "`n` chats: the fixed mixed set below, or (`roles`) the project's own extraction workload: role system prompts x questions."
+    if workload == "roles": return role_conversations(n)
     out = []
     for i in range(n):
         sp, q = PROMPTS[i % len(PROMPTS)], QUESTIONS[(i // len(PROMPTS)) % len(QUESTIONS)]
         out.append(([{"role": "system", "content": sp}] if sp else []) + [{"role": "user", "content": q}])
     return out
+
+def role_conversations(n):
+    "The first system prompt of `n` shipped roles (spread evenly over the role list), each with a different extraction question."
+    from persona_space.prompts import load_prompt_set
+    ps = load_prompt_set()
+    names = sorted(ps.roles)
+    picks = [names[i * len(names) // n] for i in range(n)]
+    return [[{"role": "system", "content": ps.roles[r].prompts[0]}, {"role": "user", "content": ps.questions[(7 * i) % len(ps.questions)]}]
+            for i, r in enumerate(picks)]
 
 def interleaved(fns:dict, repeats):
     "Time each function `repeats` times, round-robin (A B C A B C ...) so that machine noise hits all alike; medians."
@@ -40,7 +51,7 @@ def bench_speed(args):
     from persona_space.activations import GenerationConfig, generate_batch, recompute_means, stop_ids
     model = load_model(args.model, dtype=args.dtype)
     tok, hf = model.tokenizer, model.original_model
-    convs = conversations(args.batch)
+    convs = conversations(args.batch, args.workload)
     n = args.tokens
     fixed = args.stop == "length"  # every answer exactly n tokens (sampled), or greedy answers that end at EOS
     cfg = (GenerationConfig(max_new_tokens=n, min_new_tokens=n, temperature=0.7, top_p=0.9, seed=0) if fixed
@@ -73,9 +84,12 @@ def bench_speed(args):
         return res
 
     med, raw = interleaved(dict(hf_generate=hf_generate, ours=ours, naive=naive, naive_full_cache=naive_full_cache), args.repeats)
-    lens = [a.n_tokens for a in ours()]
-    return dict(model=model.cfg.model_name, dtype=args.dtype, batch=args.batch, new_tokens=n, stop=args.stop, repeats=args.repeats,
-                answer_tokens=dict(mean=statistics.mean(lens), min=min(lens), max=max(lens)),
+    mine = ours()
+    lens = [a.n_tokens for a in mine]
+    theirs = hf_generate()
+    same = None if fixed else sum(a.token_ids == answer_ids(theirs[i, ids.shape[1]:]) for i, a in enumerate(mine)) / len(mine)
+    return dict(model=model.cfg.model_name, dtype=args.dtype, batch=args.batch, new_tokens=n, stop=args.stop, workload=args.workload, repeats=args.repeats,
+                answer_tokens=dict(mean=statistics.mean(lens), min=min(lens), max=max(lens)), same_tokens_as_hf=same,
                 times_s=raw, medians_s=med, overhead_ratio=med["ours"] / med["hf_generate"],
                 naive_speedup=med["naive"] / med["ours"], naive_full_cache_speedup=med["naive_full_cache"] / med["ours"])
 
@@ -113,6 +127,9 @@ def main():
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--stop", choices=["eos", "length"], default="eos",
                    help="eos: greedy answers that end at EOS, as in real runs (default); length: every answer exactly --tokens long")
+    p.add_argument("--workload", choices=["mixed", "roles"], default="mixed",
+                   help="mixed: six fixed system prompts x four questions; roles: shipped role prompts x extraction questions, "
+                        "the answers a persona-space run generates")
     p.add_argument("--mem-answers", type=int, default=32); p.add_argument("--mem-tokens", type=int, default=16)
     p.add_argument("--mem-repeats", type=int, default=1)
     p.add_argument("--only", choices=["speed", "memory"]); p.add_argument("--json", help="also write the results here")
@@ -123,6 +140,9 @@ def main():
     if args.only != "speed": res.update(bench_memory(args))
     print(json.dumps(res, indent=1))
     if "overhead_ratio" in res:
+        t = res["answer_tokens"]
+        print(f"answers            : {t['mean']:.0f} tokens on average ({t['min']}-{t['max']}) of {res['new_tokens']}"
+              + ("" if res["same_tokens_as_hf"] is None else f"; {res['same_tokens_as_hf']:.0%} identical to HF generate's"))
         print(f"capture overhead   : {res['overhead_ratio']:.3f}x HF generate time (target <= 1.15)")
         print(f"vs naive recipe    : {res['naive_speedup']:.2f}x faster with a resid-only cache, "
               f"{res['naive_full_cache_speedup']:.2f}x with run_with_cache's full cache (target >= 1.5)")

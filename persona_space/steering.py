@@ -15,8 +15,9 @@ from .store import generation_store, generate_into
 from .interventions import steer_hooks, intervene
 
 # %% auto #0
-__all__ = ['CATEGORIES', 'CATEGORY_RUBRIC', 'PROTOTYPES', 'COLORS', 'repetitiveness', 'judge_categories', 'steering_items',
-           'steering_sweep', 'category_shares', 'sigmoid', 'fit_sigmoid', 'plot_shares', 'complete', 'prefill_sweep']
+__all__ = ['CATEGORIES', 'CATEGORY_RUBRIC', 'PROTOTYPES', 'COLORS', 'repetitiveness', 'fragmentation', 'judge_categories',
+           'steering_items', 'steering_sweep', 'category_shares', 'sigmoid', 'fit_sigmoid', 'plot_shares', 'complete',
+           'prefill_sweep']
 
 # %% ../nbs/13_steering.ipynb #e1ab9745
 CATEGORIES = ("assistant", "human", "nonhuman", "incoherent")
@@ -34,6 +35,10 @@ Answer: {answer}
 Reply with one digit: 0, 1, 2 or 3."""
 
 PROTOTYPES = dict(
+    assistant=("Here are a few steps you can take to solve this problem.",
+               "When choosing between these options, it helps to weigh the costs and benefits of each one.",
+               "I'd be glad to help with that. Could you tell me a bit more about what you need?",
+               "There are several factors to consider, such as your budget, your timeline and your goals."),
     human=("I am a nurse and I work long shifts at the city hospital.", "I grew up on a farm and now I run a small bakery with my sister.",
            "My job is to teach history to teenagers, and I love my students.", "I'm a father of two and I spend weekends fixing old cars."),
     nonhuman=("I am the ancient forest, and my roots remember every winter.", "I am a spirit of the wind, drifting between the stars.",
@@ -45,17 +50,24 @@ def repetitiveness(text:str) -> float:
     grams = [tuple(w[i:i + 3]) for i in range(len(w) - 2)]
     return 1 - len(set(grams)) / len(grams) if grams else 0.0
 
+_WORD = re.compile(r"[\"'(*]*([A-Za-z]+([-'’][A-Za-z]+)*|[0-9]+([.,:][0-9]+)*)[.,;:!?\"')*]*")
+
+def fragmentation(text:str) -> float:
+    "Share of whitespace-separated tokens that are not words or numbers (with their punctuation): `King-`, `-Ar-D-`, `golda-�ly`."
+    w = text.split()
+    return sum(not _WORD.fullmatch(t) for t in w) / len(w) if w else 0.0
+
 @patch
-def score_category(self:OfflineJudge, items, max_repeat:float=0.5):
-    "0 assistant, 1 human, 2 nonhuman, 3 incoherent: rules for AI self-description and repetition, then the nearer prototype."
+def score_category(self:OfflineJudge, items, max_repeat:float=0.5, max_fragments:float=0.25):
+    "0 assistant, 1 human, 2 nonhuman, 3 incoherent: rules for broken text and AI self-description, then the nearest prototype."
     ans = [it["answer"].strip() for it in items]
     emb = self.embed([a or "." for a in ans])
-    H, N = self.embed(list(PROTOTYPES["human"])), self.embed(list(PROTOTYPES["nonhuman"]))
+    protos = [self.embed(list(PROTOTYPES[c])) for c in ("assistant", "human", "nonhuman")]
     out = []
     for a, e in zip(ans, emb):
-        if len(a.split()) < 3 or repetitiveness(a) > max_repeat: out.append(3)
+        if len(a.split()) < 3 or repetitiveness(a) > max_repeat or fragmentation(a) > max_fragments: out.append(3)
         elif AI_SELF.search(a) or re.search(r"\b(assistant|language model|chatbot|an ai)\b", a, re.I): out.append(0)
-        else: out.append(1 if (H @ e).max() >= (N @ e).max() else 2)
+        else: out.append(int(np.argmax([(P @ e).max() for P in protos])))
     return out
 
 @patch
