@@ -479,8 +479,9 @@ def _fit_predict(X:np.ndarray, y:np.ndarray, tr:np.ndarray, te:np.ndarray, group
         k = min(5, len(set(groups[tr])))
         if k < 2: alpha = 1.0
         else:
+            Zt, yt = Z[tr], y[tr]
             inner = list(GroupKFold(n_splits=k).split(tr, groups=groups[tr]))
-            err = [sum(((Ridge(alpha=a).fit(Z[tr][a_], y[tr][a_]).predict(Z[tr][b_]) - y[tr][b_]) ** 2).sum() for a_, b_ in inner) for a in ALPHAS]
+            err = [sum(((Ridge(alpha=a).fit(Zt[a_], yt[a_]).predict(Zt[b_]) - yt[b_]) ** 2).sum() for a_, b_ in inner) for a in ALPHAS]
             alpha = float(ALPHAS[int(np.argmin(err))])
     return Ridge(alpha=alpha).fit(Z[tr], y[tr]).predict(Z[te])
 

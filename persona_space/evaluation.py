@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_evaluation.ipynb #11812bf7
 from __future__ import annotations
-import hashlib, json, random, re
+import hashlib, json, re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
