@@ -34,7 +34,7 @@ def main(argv=None):
     def plain(): return generate_batch(model, convs, cfg)
     def capped():
         with intervene(model, caps.hooks()): return generate_batch(model, convs, cfg)
-    med, runs = interleaved(dict(plain=plain, capped=capped), args.repeats)
+    med, runs, _ = interleaved(dict(plain=plain, capped=capped), args.repeats)
     ratio = med["capped"] / med["plain"]
     print(json.dumps(dict(model=model.cfg.model_name, dtype=args.dtype, batch=args.batch, tokens=n, capped_layers=caps.layers,
                           seconds={k: round(v, 3) for k, v in med.items()}, ratio=round(ratio, 3), target="<= 1.05",

@@ -42,14 +42,14 @@ def role_conversations(n):
             for i, r in enumerate(picks)]
 
 def interleaved(fns:dict, repeats, warmup=None):
-    "Time each function `repeats` times, round-robin (A B C A B C ...) so that machine noise hits all alike; medians."
+    "Time each function `repeats` times, round-robin (A B C A B C ...) so that machine noise hits all alike; medians, all times, last results."
     for k, f in fns.items():  # warm-up (of the functions named in `warmup`, default all)
         if warmup is None or k in warmup: f()
-    ts = {k: [] for k in fns}
+    ts, last = {k: [] for k in fns}, {}
     for _ in range(repeats):
         for k, f in fns.items():
-            t = time.perf_counter(); f(); ts[k].append(time.perf_counter() - t)
-    return {k: statistics.median(v) for k, v in ts.items()}, ts
+            t = time.perf_counter(); last[k] = f(); ts[k].append(time.perf_counter() - t)
+    return {k: statistics.median(v) for k, v in ts.items()}, ts, last
 
 def bench_speed(args):
     from persona_space.models import load_model
@@ -78,44 +78,41 @@ def bench_speed(args):
     def answer_ids(row):  # the answer's tokens: up to (not including) the first stop token
         row = row.tolist()
         return row[:next((i for i, t in enumerate(row) if t in stops), len(row))]
+    starts = [m.bool().tolist().index(True) for m in mask]  # where each left-padded prompt begins
+    def answer_means(cache, p, k):  # [n_layers, d_model]: mean of hook_resid_post over the k answer tokens after p prompt tokens
+        return torch.stack([cache[f"blocks.{l}.hook_resid_post"][0, p:p + k].mean(0) for l in range(model.cfg.n_layers)])
     def naive_full_cache():  # the same with run_with_cache's default: every hook point cached
         out = hf_generate()
         res = []
         for i in range(len(convs)):
-            seq = out[i:i + 1][:, mask[i].bool().tolist().index(True):]
-            with torch.inference_mode(): _, cache = model.run_with_cache(seq)
-            k = len(answer_ids(out[i, ids.shape[1]:]))
-            res.append(torch.stack([cache[f"blocks.{l}.hook_resid_post"][0, seq.shape[1] - (out.shape[1] - ids.shape[1]):][:k].mean(0)
-                                    for l in range(model.cfg.n_layers)]))
+            with torch.inference_mode(): _, cache = model.run_with_cache(out[i:i + 1, starts[i]:])
+            res.append(answer_means(cache, ids.shape[1] - starts[i], len(answer_ids(out[i, ids.shape[1]:]))))
         return res
     resid_only = lambda name: name.endswith("hook_resid_post")
     def tl_generate_one(i):  # TransformerLens's recipe for one answer: generate, and the cache of prompt + answer with it
-        seq = ids[i:i + 1][:, mask[i].bool().tolist().index(True):]
+        seq = ids[i:i + 1, starts[i]:]
         torch.manual_seed(0)
         with torch.inference_mode():
             kw = dict(do_sample=True, temperature=0.7, top_p=0.9, stop_at_eos=False) if fixed else dict(do_sample=False)
             out, cache = model.generate(seq, max_new_tokens=n, return_type="tokens", verbose=False, return_cache=True,
                                         names_filter=resid_only, **kw)
         return seq.shape[1], out, cache
-    last = {}  # the per-answer recipe's last answers and means, compared with ours below (it is too slow to run again)
     def naive_per_answer():  # TransformerLens's recipe, answer by answer: generate(return_cache=True), then average
-        res, toks = [], []
+        res = []  # (answer tokens, means) per answer
         for i in range(len(convs)):
             p, out, cache = tl_generate_one(i)
-            toks.append(answer_ids(out[0, p:]))
-            res.append(torch.stack([cache[f"blocks.{l}.hook_resid_post"][0, p:p + len(toks[-1])].mean(0) for l in range(model.cfg.n_layers)]))
-        last.update(tokens=toks, means=res)
+            toks = answer_ids(out[0, p:])
+            res.append((toks, answer_means(cache, p, len(toks))))
         return res
 
     fns = dict(hf_generate=hf_generate, ours=ours, naive=naive, naive_full_cache=naive_full_cache)
     if not args.skip_per_answer: fns["naive_per_answer"] = naive_per_answer
-    med, raw = interleaved(fns, args.repeats, warmup=("hf_generate", "ours"))
-    mine = ours()
+    med, raw, last = interleaved(fns, args.repeats, warmup=("hf_generate", "ours"))
+    mine, theirs = last["ours"], last["hf_generate"]  # the timed runs' answers, compared below
     lens = [a.n_tokens for a in mine]
-    theirs = hf_generate()
-    same = None if fixed else sum(a.token_ids == answer_ids(theirs[i, ids.shape[1]:]) for i, a in enumerate(mine)) / len(mine)
-    same_tl = None if fixed or args.skip_per_answer else statistics.mean(a.token_ids == t for a, t in zip(mine, last["tokens"]))
-    diff_tl = None if same_tl is None else max((a.acts - m).abs().max().item() for a, m, t in zip(mine, last["means"], last["tokens"])
+    same = None if fixed else statistics.mean(a.token_ids == answer_ids(theirs[i, ids.shape[1]:]) for i, a in enumerate(mine))
+    same_tl = None if fixed or args.skip_per_answer else statistics.mean(a.token_ids == t for a, (t, _) in zip(mine, last["naive_per_answer"]))
+    diff_tl = None if same_tl is None else max((a.acts - m).abs().max().item() for a, (t, m) in zip(mine, last["naive_per_answer"])
                                                if a.token_ids == t)
     return dict(model=model.cfg.model_name, dtype=args.dtype, batch=args.batch, new_tokens=n, stop=args.stop, workload=args.workload, repeats=args.repeats,
                 answer_tokens=dict(mean=statistics.mean(lens), min=min(lens), max=max(lens)), same_tokens_as_hf=same,
