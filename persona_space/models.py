@@ -11,7 +11,7 @@ import torch
 # %% auto #0
 __all__ = ['DEFAULT_MODEL_NAME', 'DEFAULT_GGUF_PACKAGE', 'DEFAULT_GGUF_FILE', 'INSTALL_DEFAULT', 'CHATML_TEMPLATE', 'DTYPES',
            'ModelNotFoundError', 'default_model_file', 'char_tokenizer', 'tiny_hf_model', 'pick_device', 'as_dtype',
-           'cache_dir', 'load_model', 'model_fingerprint']
+           'cache_dir', 'EngineCheckError', 'engine_versions', 'check_engine', 'load_model', 'model_fingerprint']
 
 # %% ../nbs/00_models.ipynb #f601960d
 class ModelNotFoundError(LookupError):
@@ -142,6 +142,78 @@ def _load_hf(name:str, dtype, device, device_map, n_devices):
             f"or 'tiny' (random test model).\nCause: {str(e).splitlines()[0]}") from None
     return hf, tok
 
+# %% ../nbs/00_models.ipynb #8f3419db
+def _bridge_reads_cache_kwarg():
+    "Let TransformerLens's attention bridge find the KV cache under transformers' new argument name `cache` (5.24+)."
+    from transformer_lens.model_bridge.generalized_components.attention import AttentionBridge
+    update = AttentionBridge._update_kv_cache
+    if getattr(update, "_ps_reads_cache", False): return
+    def _update_kv_cache(self, k, v, **kwargs):
+        if kwargs.get("past_key_values") is None and kwargs.get("cache") is not None: kwargs["past_key_values"] = kwargs["cache"]
+        return update(self, k, v, **kwargs)
+    _update_kv_cache._ps_reads_cache = True
+    AttentionBridge._update_kv_cache = _update_kv_cache
+
+# %% ../nbs/00_models.ipynb #97cd99ee
+class EngineCheckError(RuntimeError):
+    "The model's KV-cached decode path disagrees with a full forward: generation and captured activations would be wrong."
+
+def engine_versions() -> dict: # package -> version
+    "Versions of the packages the model layer depends on."
+    from importlib.metadata import version, PackageNotFoundError
+    out = {}
+    for p in ("torch", "transformers", "transformer-lens"):
+        try: out[p] = version(p)
+        except PackageNotFoundError: out[p] = "not installed"
+    return out
+
+# %% ../nbs/00_models.ipynb #553ca071
+def _decode_vs_forward(model, ids:torch.Tensor, n_decode:int):
+    "Logits and per-layer residuals of the last `n_decode` positions: (KV-cached decode, full forward)."
+    from transformers import DynamicCache
+    hf, L = model.original_model, model.cfg.n_layers
+    seen = []
+    hooks = [(f"blocks.{l}.hook_resid_post", lambda r, hook, l=l: seen.append((l, r.detach().float().cpu())))
+             for l in range(L)]
+    def grab(T): # [n_layers, T, d_model] from what the hooks saw in one call
+        out = [None] * L
+        for l, r in seen: out[l] = r[0, -T:]
+        seen.clear(); return torch.stack(out)
+    with torch.inference_mode(), model.hooks(fwd_hooks=hooks):
+        full = hf(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0, -n_decode:].float().cpu()
+        full_resid = grab(n_decode)
+        cache, T0, logits, resid = DynamicCache(), ids.shape[1] - n_decode, [], []
+        hf(input_ids=ids[:, :T0], attention_mask=torch.ones_like(ids[:, :T0]), past_key_values=cache, use_cache=True)
+        seen.clear()
+        for t in range(T0, ids.shape[1]):
+            out = hf(input_ids=ids[:, t:t + 1], attention_mask=torch.ones_like(ids[:, :t + 1]),
+                     position_ids=torch.tensor([[t]], device=ids.device), past_key_values=cache, use_cache=True)
+            logits.append(out.logits[0, -1].float().cpu()); resid.append(grab(1))
+    return (torch.stack(logits), torch.cat(resid, 1)), (full, full_resid)
+
+def check_engine(model, n_tokens:int=12, # length of the probe sequence
+                 n_decode:int=4, # how many of its last tokens are decoded one by one on the cache
+                 tol:float|None=None, # relative error allowed (default: 1e-3 in fp32, 5e-2 in bf16/fp16)
+                ) -> dict: # the relative errors of logits and residual means
+    "Check that KV-cached decoding agrees with a full forward (logits and residual means); raise `EngineCheckError` if not."
+    W = model.original_model.get_input_embeddings().weight
+    tol = tol if tol is not None else (1e-3 if W.dtype == torch.float32 else 5e-2)
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, min(int(W.shape[0]), 1000), (1, n_tokens), generator=g).to(W.device)
+    (lc, rc), (lf, rf) = _decode_vs_forward(model, ids, n_decode)
+    rel = lambda a, b: float((a - b).norm() / b.norm().clamp(min=1e-12))
+    errs = dict(logits=rel(lc, lf), resid_means=rel(rc.mean(1), rf.mean(1)))
+    if not all(e <= tol for e in errs.values()):
+        v = engine_versions()
+        raise EngineCheckError(
+            f"The model's KV-cached decode disagrees with a full forward (relative error: logits {errs['logits']:.2g}, "
+            f"residual means {errs['resid_means']:.2g}; allowed {tol:g}). Generation would write wrong text and wrong "
+            f"activations, so the model was not loaded.\nVersions: torch {v['torch']}, transformers {v['transformers']}, "
+            f"transformer-lens {v['transformer-lens']}.\nInstall the tested environment (`pip install --no-deps -r "
+            f"requirements.lock` in a checkout, or `pip install 'transformers>=5.9,<5.25' 'transformer-lens>=4.3,<4.4'`), "
+            f"or pass check=False to load_model to load it anyway.")
+    return errs
+
 # %% ../nbs/00_models.ipynb #d17c8594
 def load_model(name:str|os.PathLike="default", # "default", "tiny", a .gguf file, a model folder, or a hub name
                dtype="float32", # "float32", "bfloat16" or "float16"
@@ -149,6 +221,7 @@ def load_model(name:str|os.PathLike="default", # "default", "tiny", a .gguf file
                cache:bool=True, # keep dequantized GGUF weights as fp32 safetensors in `cache_dir()`
                device_map=None, # HF device map ("auto", dict...) for multi-GPU placement
                n_devices:int|None=None, # spread the model over this many GPUs
+               check:bool=True, # verify KV-cached decoding against a full forward (`check_engine`) before returning
                **tiny_kw, # options of `tiny_hf_model` when name == "tiny"
               ):
     "Load a causal LM as a TransformerLens `TransformerBridge` with raw HF weights."
@@ -167,7 +240,7 @@ def load_model(name:str|os.PathLike="default", # "default", "tiny", a .gguf file
         if p.is_dir() and not (p/"config.json").exists():
             ggufs = sorted(p.glob("*.gguf"))
             if len(ggufs) != 1: raise ModelNotFoundError(f"{p} has no config.json and {len(ggufs)} .gguf files; point at one file")
-            return load_model(ggufs[0], dtype, device, cache, device_map, n_devices)
+            return load_model(ggufs[0], dtype, device, cache, device_map, n_devices, check)
         hf, tok = _load_hf(str(p) if p.exists() else name, dtype, device, device_map, n_devices)
         label = p.name if p.exists() else name
     hf.config.architectures = hf.config.architectures or [type(hf).__name__]
@@ -177,8 +250,10 @@ def load_model(name:str|os.PathLike="default", # "default", "tiny", a .gguf file
     tok.init_kwargs.setdefault("name_or_path", label)
     tok.init_kwargs["add_bos_token"] = True  # keep this tokenizer: we never let it add BOS (see above)
     kw = dict(device_map=device_map, n_devices=n_devices) if multi else dict(device=device)
-    bridge = TransformerBridge.boot_transformers(label, hf_model=hf.eval(), tokenizer=tok, dtype=dtype, **kw)
-    return bridge.eval()
+    _bridge_reads_cache_kwarg()
+    bridge = TransformerBridge.boot_transformers(label, hf_model=hf.eval(), tokenizer=tok, dtype=dtype, **kw).eval()
+    if check: check_engine(bridge)
+    return bridge
 
 # %% ../nbs/00_models.ipynb #1cc88e5c
 def model_fingerprint(model) -> dict: # model name, shape and a weight hash
