@@ -9,11 +9,12 @@ import hashlib, inspect, warnings
 from typing import Iterable, Iterator
 import torch
 from tqdm.auto import tqdm
-from .chat import encode_chat, pad_left, positions
+from .chat import encode_chat, pad_left, positions, THINK_OPEN, THINK_CLOSE
 
 # %% auto #0
 __all__ = ['ContextOverflowError', 'NonFiniteActivationsError', 'ResidMeans', 'GenerationConfig', 'item_seed', 'sample_next',
-           'Answer', 'stop_ids', 'generate_batch', 'recompute_means', 'iter_generate', 'generate', 'turn_means']
+           'Answer', 'stop_ids', 'single_token_id', 'ThinkFilter', 'generate_batch', 'recompute_means', 'iter_generate',
+           'generate', 'turn_means']
 
 # %% ../nbs/02_activations.ipynb #309509c6
 class ContextOverflowError(ValueError):
@@ -43,6 +44,10 @@ class ResidMeans:
             else: self.sums[i] = s if self.sums[i] is None else self.sums[i] + s
             return resid
         return hook
+    def zero_rows(self, rows:torch.Tensor):
+        "Forget what the given rows (of the full sums) have accumulated so far."
+        for s in self.sums:
+            if s is not None: s[rows.to(s.device)] = 0
     @property
     def fwd_hooks(self): return [(f"blocks.{l}.hook_resid_post", self._hook(i)) for i, l in enumerate(self.layers)]
     def stacked(self) -> torch.Tensor: # [batch, (turns,) n_layers, d_model] on the CPU
@@ -82,7 +87,7 @@ class Answer:
     "One generated answer and its per-layer mean residual stream."
     key: str
     text: str
-    token_ids: list[int] # the answer's tokens (no end-of-turn token)
+    token_ids: list[int] # the answer's tokens (no end-of-turn token, no think block)
     finish: str # "eos" (the model ended its turn) or "length" (hit max_new_tokens)
     prompt_tokens: int
     acts: torch.Tensor # [n_layers, d_model] fp32 mean of hook_resid_post over the answer's tokens (zeros if empty)
@@ -111,13 +116,39 @@ def _check_finite(x:torch.Tensor, keys:list[str], layers:list[int]):
         raise NonFiniteActivationsError(f"NaN/inf residual activations for {[keys[r] for r in rows][:5]} (layers {layers[0]}..{layers[-1]}); "
                                         "try dtype='float32'")
 
+# %% ../nbs/02_activations.ipynb #0f6d004a
+def single_token_id(tokenizer, s:str) -> int|None:
+    "The id of `s` if the tokenizer encodes it as one token, else None."
+    ids = tokenizer(s, add_special_tokens=False)["input_ids"]
+    return ids[0] if len(ids) == 1 else None
+
+class ThinkFilter:
+    "Per-answer weights that keep a `<think>...</think>` block (and the whitespace after it) out of an answer's mean."
+    def __init__(self, tokenizer, prompts:list[str]): # the rendered prompts (one per answer)
+        self.tok, self.open, self.close = tokenizer, single_token_id(tokenizer, THINK_OPEN), single_token_id(tokenizer, THINK_CLOSE)
+        self.on = self.open is not None and self.close is not None
+        # a prompt that ends inside an open think block (R1-style generation prompts) starts its answer thinking
+        self.state = ["think" if self.on and p.rfind(THINK_OPEN) > p.rfind(THINK_CLOSE) else "answer" for p in prompts]
+    def step(self, rows:list[int], tokens:list[int]) -> tuple[torch.Tensor, list[int]]: # (weights, rows whose answer restarts)
+        "The weights of the tokens about to be fed for `rows`, and the rows that just closed a think block."
+        w, restart = torch.ones(len(rows)), []
+        if not self.on: return w, restart
+        for j, (r, x) in enumerate(zip(rows, tokens)):
+            if x == self.close: self.state[r], w[j] = "after", 0; restart.append(r)
+            elif x == self.open: self.state[r], w[j] = "think", 0
+            elif self.state[r] == "think": w[j] = 0
+            elif self.state[r] == "after":
+                if self.tok.decode([x]).strip(): self.state[r] = "answer"
+                else: w[j] = 0
+        return w, restart
+
 # %% ../nbs/02_activations.ipynb #3eb9a8c1
 @torch.inference_mode()
 def generate_batch(model, conversations:list[list[dict]], # each ends with a user turn
                    cfg:GenerationConfig=GenerationConfig(), keys:list[str]|None=None, # item keys (seeds)
                    layers:Iterable[int]|None=None, # layers to record (default: all)
                   ) -> list[Answer]:
-    "Generate one answer per conversation and return it with its per-layer mean residual stream."
+    "Generate one answer per conversation and return it with its per-layer mean residual stream (think blocks excluded)."
     if not conversations: raise ValueError("Empty batch: no conversations to generate from")
     keys = [str(i) for i in range(len(conversations))] if keys is None else list(keys)
     tok, hf = model.tokenizer, model.original_model
@@ -131,6 +162,8 @@ def generate_batch(model, conversations:list[list[dict]], # each ends with a use
     ids, mask = pad_left([e.ids for e in encs], tok.pad_token_id, dev)
     B, stops = len(encs), torch.tensor(stop_ids(model, cfg))
     gens = [torch.Generator().manual_seed(item_seed(cfg.seed, k)) for k in keys]
+    think = ThinkFilter(tok, [e.text for e in encs])
+    weights, cut = [], [0] * B  # per step: [B] weight of each fed token (-1: none); answer i starts at generated token cut[i]
     from transformers import DynamicCache
     cache, kw, acc = DynamicCache(), _forward_kw(hf), ResidMeans(model, layers)
     with model.hooks(fwd_hooks=acc.fwd_hooks):
@@ -151,19 +184,27 @@ def generate_batch(model, conversations:list[list[dict]], # each ends with a use
                 cache.batch_select_indices(keep)
                 mask, pos, nxt, rows = mask[keep.to(mask.device)], pos[keep.to(pos.device)], nxt[keep], rows[keep]
             # feed the token: its residual is what we average (the logits of the last step go unused)
-            acc.rows, acc.weights = rows, torch.ones(len(rows), 1)
+            w, restart = think.step(rows.tolist(), nxt.tolist())
+            if restart:  # a closing think tag: nothing before it belongs to the answer
+                acc.zero_rows(torch.tensor(restart))
+                for r in restart: cut[r] = t + 1
+            wt = torch.full((B,), -1.0); wt[rows] = w; weights.append(wt)
+            acc.rows, acc.weights = rows, w[:, None]
             mask, pos = torch.cat([mask, mask.new_ones(len(rows), 1)], 1), pos + 1
             logits = hf(input_ids=nxt[:, None].to(dev), attention_mask=mask, position_ids=pos, past_key_values=cache,
                         use_cache=True, **kw).logits[:, -1]
     gen = torch.stack(out, 1) if out else torch.empty(B, 0, dtype=torch.long)
-    counts = (gen >= 0).sum(1)
+    W = torch.stack(weights, 1) if weights else torch.empty(B, 0)
+    # the answer: fed tokens of weight 1 after the last closing think tag (all fed tokens when there is no think block)
+    kept = [[x for x, w in zip(gen[i, cut[i]:W.shape[1]].tolist(), W[i, cut[i]:].tolist()) if w > 0] for i in range(B)]
+    counts = torch.tensor([len(k) for k in kept])
     sums = acc.stacked() if acc.sums[0] is not None else torch.zeros(B, len(acc.layers), model.cfg.d_model)
     means = sums / counts.clamp(min=1)[:, None, None]
     _check_finite(means, keys, acc.layers)
     answers = []
     for i, (k, e) in enumerate(zip(keys, encs)):
-        toks = gen[i][gen[i] >= 0].tolist()
-        answers.append(Answer(k, tok.decode(toks, skip_special_tokens=True), toks, "length" if bool(alive[i]) or len(toks) == max_new else "eos",
+        n_gen, toks = int((gen[i] >= 0).sum()), kept[i]
+        answers.append(Answer(k, tok.decode(toks, skip_special_tokens=True), toks, "length" if bool(alive[i]) or n_gen == max_new else "eos",
                               len(e), means[i]))
     return answers
 

@@ -5,12 +5,13 @@
 # %% ../nbs/01_chat.ipynb #c94554c6
 from __future__ import annotations
 from dataclasses import dataclass, field
-import warnings
+import re, warnings
 import torch
 
 # %% auto #0
-__all__ = ['ROLES', 'PLAIN_TEMPLATE', 'ChatFormatError', 'check_messages', 'supports_system', 'fold_system', 'render',
-           'ChatEncoding', 'encode_chat', 'pad_left', 'positions']
+__all__ = ['ROLES', 'PLAIN_TEMPLATE', 'THINK_OPEN', 'THINK_CLOSE', 'ChatFormatError', 'check_messages', 'supports_system',
+           'fold_system', 'render', 'split_think', 'ChatEncoding', 'answer_chars', 'encode_chat', 'pad_left',
+           'positions']
 
 # %% ../nbs/01_chat.ipynb #c5a0a95d
 class ChatFormatError(ValueError):
@@ -32,9 +33,15 @@ _SYS_PROBE = "SYSTEM-PROBE-7d1c"
 PLAIN_TEMPLATE = ("{% for m in messages %}{{ m['role'] | capitalize }}: {{ m['content'] }}\n\n{% endfor %}"
                   "{% if add_generation_prompt %}Assistant:{% endif %}")
 
+def _template_source(tokenizer) -> str:
+    "The Jinja source of the tokenizer's chat template(s), or ''."
+    t = getattr(tokenizer, "chat_template", None)
+    return " ".join(map(str, t.values())) if isinstance(t, dict) else (t or "")
+
 def _template_kw(tokenizer) -> dict:
-    "Use the plain template for tokenizers that have no chat template (warning once)."
-    if getattr(tokenizer, "chat_template", None): return {}
+    "Extra `apply_chat_template` arguments: the plain template where there is none (warning once), `enable_thinking=False` where the template takes it."
+    src = _template_source(tokenizer)
+    if src: return dict(enable_thinking=False) if "enable_thinking" in src else {}
     if not getattr(tokenizer, "_ps_warned_plain", False):
         warnings.warn("The tokenizer has no chat template: using a plain 'User:/Assistant:' transcript")
         tokenizer._ps_warned_plain = True
@@ -67,6 +74,15 @@ def render(tokenizer, messages:list[dict], add_generation_prompt:bool=False) -> 
                                               **_template_kw(tokenizer))
     except Exception as e: raise ChatFormatError(f"The chat template failed on this conversation: {e}") from e
 
+# %% ../nbs/01_chat.ipynb #8a87cf90
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+_THINK_RE = re.compile(rf"\s*{re.escape(THINK_OPEN)}(?:.*?{re.escape(THINK_CLOSE)}\s*|.*\Z)", re.S)
+
+def split_think(content:str) -> tuple[str, str]: # (the leading think block with the whitespace around it, the answer)
+    "Split a leading `<think>...</think>` block off an assistant message's content; an unclosed block is all thinking."
+    m = _THINK_RE.match(content)
+    return (content[:m.end()], content[m.end():]) if m else ("", content)
+
 # %% ../nbs/01_chat.ipynb #3115b2a6
 @dataclass
 class ChatEncoding:
@@ -77,25 +93,54 @@ class ChatEncoding:
     def __len__(self): return len(self.ids)
 
 # %% ../nbs/01_chat.ipynb #93537085
+def _sentinel(text:str) -> str:
+    "A letters-and-digits string that does not occur in `text` (no template filter trims or escapes it)."
+    return next(s for k in range(10**6) if (s := f"PSANSWER{k}SENTINEL") not in text)
+
+def _is_trimmed(answer:str, shown:str) -> bool:
+    "Whether `shown` is `answer` with (possibly) some whitespace cut from its start and end."
+    core = answer.strip()
+    if shown == answer: return True
+    if shown.strip() != core: return False
+    if not core: return shown in answer
+    a, b = answer.index(core), shown.index(core)
+    return answer[:a].endswith(shown[:b]) and answer[a + len(core):].startswith(shown[b + len(core):])
+
+def answer_chars(tokenizer, messages:list[dict], # conversation, already folded (`fold_system`)
+                 i:int, # index of an assistant message
+                 text:str, # the rendered conversation
+                 add_generation_prompt:bool=False) -> tuple[int, int]: # `[start, end)` characters of the answer in `text`
+    "Exact characters of assistant message `i`'s answer (its content after any leading think block) in the rendered `text`."
+    think, answer = split_think(messages[i]["content"])
+    s = _sentinel(text)
+    probe = render(tokenizer, messages[:i] + [{**messages[i], "content": think + s}] + messages[i + 1:], add_generation_prompt)
+    if probe.count(s) != 1: raise ChatFormatError(f"The chat template writes assistant turn {i} {probe.count(s)} times, not once; "
+                                                  "its tokens cannot be located")
+    k = probe.index(s)
+    pre, post = probe[:k], probe[k + len(s):]
+    if not (len(pre) + len(post) <= len(text) and text.startswith(pre) and text.endswith(post)):
+        raise ChatFormatError(f"The text around assistant turn {i} depends on its content (the chat template rewrites it); "
+                              "its tokens cannot be located")
+    shown = text[len(pre):len(text) - len(post)]
+    if not _is_trimmed(answer, shown):
+        raise ChatFormatError(f"Assistant turn {i} does not appear verbatim in the rendered conversation (the chat template "
+                              f"rewrites it: {answer[:40]!r} became {shown[:40]!r}); its tokens cannot be located")
+    return len(pre), len(pre) + len(shown)
+
 def encode_chat(tokenizer, messages:list[dict], # conversation: system?, then user/assistant turns
                 add_generation_prompt:bool=False, # end with the assistant header, ready to generate
                ) -> ChatEncoding:
-    "Tokenize a conversation and locate the token span of each assistant turn's content."
+    "Tokenize a conversation and locate the exact token span of each assistant turn's answer (its content minus any leading think block)."
     messages = fold_system(messages, tokenizer)
     text = render(tokenizer, messages, add_generation_prompt)
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     ids, offsets = enc["input_ids"], enc["offset_mapping"]
-    spans, pos = [], 0
+    spans = []
     for i, m in enumerate(messages):
         if m["role"] != "assistant": continue
-        prefix = render(tokenizer, messages[:i], add_generation_prompt=True)
-        start = len(prefix) if text.startswith(prefix) and text.startswith(m["content"], len(prefix)) else text.find(m["content"], pos)
-        if start < 0: raise ChatFormatError(f"Assistant turn {i} does not appear verbatim in the rendered conversation "
-                                            "(the chat template rewrites it); its tokens cannot be located")
-        end = start + len(m["content"])
+        start, end = answer_chars(tokenizer, messages, i, text, add_generation_prompt)
         toks = [j for j, (s, e) in enumerate(offsets) if e > s and s < end and e > start]
         spans.append((toks[0], toks[-1] + 1) if toks else (_token_at(offsets, start),) * 2)
-        pos = end
     return ChatEncoding(ids, spans, text)
 
 def _token_at(offsets, char:int) -> int:
