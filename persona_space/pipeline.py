@@ -17,8 +17,8 @@ from .vectors import (Recipe, VectorSet, role_vectors, assistant_vector, assista
 from .pca import persona_pca, pca_by_layer, axis_ends
 
 # %% auto #0
-__all__ = ['GRIDS', 'Grid', 'make_grid', 'spread', 'pick', 'persona_items', 'toy_prompt_set', 'make_judge', 'generate_stage',
-           'judge_stage', 'analyse', 'load_prompts', 'run_persona_space']
+__all__ = ['GRIDS', 'Grid', 'make_grid', 'spread', 'pick', 'persona_items', 'toy_prompt_set', 'parse_openai_spec', 'make_judge',
+           'generate_stage', 'judge_stage', 'analyse', 'load_prompts', 'run_persona_space']
 
 # %% ../nbs/08_pipeline.ipynb #7d48c635
 @dataclass(frozen=True)
@@ -115,17 +115,30 @@ def toy_prompt_set(n_roles:int=6, n_traits:int=3) -> PromptSet:
     return PromptSet(roles, default, [f"Shared question {j}?" for j in range(5)], traits, [f"Pool question {j}?" for j in range(4)], "toy")
 
 # %% ../nbs/08_pipeline.ipynb #4aae8d93
-def make_judge(spec, # "offline", "local:MODEL", "openai:MODEL", or a judge object
-               ps:PromptSet|None=None): # lets the offline judge compare answers with the roles' own prompts
+def parse_openai_spec(arg:str) -> tuple[str, str|None]: # (model, base URL or None)
+    "`MODEL@URL` or `MODEL` (the part of a judge spec after `openai:`)."
+    import re
+    m = re.match(r"^(.*?)@(https?://\S+)$", arg)
+    model, url = (m[1], m[2]) if m else (arg, None)
+    if not m and "@" in arg and "://" in arg.split("@", 1)[1]:
+        raise ValueError(f"Judge spec openai:{arg}: the endpoint must be an http:// or https:// URL, e.g. openai:smol@http://127.0.0.1:8000/v1")
+    if url is not None and not model: raise ValueError(f"Judge spec openai:{arg} names no model: openai:MODEL@URL")
+    return model or "gpt-4.1-mini", url
+
+def make_judge(spec, # "offline", "local:MODEL", "openai:MODEL", "openai:MODEL@URL", or a judge object
+               ps:PromptSet|None=None, # lets the offline judge compare answers with the roles' own prompts
+               load_kw:dict|None=None): # `load_model` options for a local judge (device, device_map, n_devices)
     "A judge from a spec string."
     if not isinstance(spec, str): return spec
     kind, _, arg = spec.partition(":")
     if kind == "offline": return OfflineJudge(roles=ps.roles if ps else None)
     if kind == "local":
         from persona_space.models import load_model
-        return LocalJudge(load_model(arg or "default"))
-    if kind == "openai": return OpenAIJudge(arg or "gpt-4.1-mini")
-    raise ValueError(f"Unknown judge {spec!r}: use 'offline', 'local:MODEL' or 'openai:MODEL'")
+        return LocalJudge(load_model(arg or "default", **(load_kw or {})))
+    if kind == "openai":
+        model, url = parse_openai_spec(arg)
+        return OpenAIJudge(model, base_url=url)
+    raise ValueError(f"Unknown judge {spec!r}: use 'offline', 'local:MODEL', 'openai:MODEL' or 'openai:MODEL@URL'")
 
 # %% ../nbs/08_pipeline.ipynb #252f7bd8
 def _say(msg:str, quiet:bool=False):
@@ -148,8 +161,9 @@ def judge_stage(store, ps:PromptSet, judge, out:Path, keys:list[str], progress:b
     t = rec.index[rec["kind"].eq("trait")]
     _say(f"[2/3] judge ({judge.name}): {len(r)} role answers, {len(t)} trait answers", not progress)
     if len(r):
-        items = [dict(role=x.role, description=ps.roles[x.role].description, question=ps.questions[int(x.question)], answer=x.text)
-                 for x in rec.loc[r].itertuples()]
+        rubric = lambda role: {"eval_prompt": ps.roles[role].judge_prompt} if ps.roles[role].judge_prompt else {}
+        items = [dict(role=x.role, description=ps.roles[x.role].description, question=ps.questions[int(x.question)], answer=x.text,
+                      **rubric(x.role)) for x in rec.loc[r].itertuples()]
         rec.loc[r, "score"] = judge_roles(judge, items, cache, progress=progress)
     if len(t):
         items = [dict(trait=x.trait, description=ps.traits[x.trait].description, question=x.question_text, answer=x.text)
@@ -224,13 +238,18 @@ def run_persona_space(model="default", # a loaded model, or anything `load_model
                       grid:str|Grid="reduced", # a grid name or `Grid`
                       prompts=None, # see `load_prompts`
                       judge="offline", # see `make_judge`
-                      seed:int=0, batch_size:int=32, dtype:str="float32", progress:bool=True) -> dict:
+                      seed:int=0, batch_size:int=32, dtype:str="float32",
+                      device:str|None=None, # where `load_model` puts the model (None: cuda, then mps, then cpu)
+                      device_map=None, # HF device map for multi-GPU placement ("auto", a dict)
+                      n_devices:int|None=None, # spread the model over this many GPUs
+                      progress:bool=True) -> dict:
     "Generate, judge and analyse a grid; returns (and writes) `results.json`."
     from persona_space.models import load_model, model_fingerprint
     t0, out, g = time.time(), Path(out), make_grid(grid)
     ps = load_prompts(prompts)
-    judge = make_judge(judge, ps)  # a bad judge spec fails now, not after an hour of generation
-    model = load_model(model, dtype=dtype) if isinstance(model, (str, Path)) else model
+    place = dict(device=device, device_map=device_map, n_devices=n_devices)
+    judge = make_judge(judge, ps, place)  # a bad judge spec fails now, not after an hour of generation
+    model = load_model(model, dtype=dtype, **place) if isinstance(model, (str, Path)) else model
     name = model.cfg.model_name.split("/")[-1]
     items = persona_items(ps, g, name)
     store = generate_stage(model, out, items, g, seed, batch_size, progress)
