@@ -9,7 +9,7 @@ import numpy as np, pandas as pd, torch
 from .vectors import VectorSet, unit
 
 # %% auto #0
-__all__ = ['PCAResult', 'n_components_for', 'persona_pca', 'pca_by_layer', 'axis_ends']
+__all__ = ['PCAResult', 'n_components_for', 'persona_pca', 'pca_by_layer', 'axis_ends', 'roles_along']
 
 # %% ../nbs/07_pca.ipynb #282452ea
 @dataclass
@@ -71,3 +71,13 @@ def axis_ends(roles:VectorSet, axis:torch.Tensor, layer:int, k:int=5) -> pd.Data
     p = project(roles.vectors, axis, layer).numpy()
     df = roles.meta.assign(projection=p).sort_values("projection", ascending=False)
     return pd.concat([df.head(k).assign(end="assistant"), df.tail(k).assign(end="role-play")])
+
+# %% ../nbs/07_pca.ipynb #e770798f
+def roles_along(loadings:pd.DataFrame, # a table with a `role` column and the coordinate column (e.g. `tables/role_loadings.csv`)
+                n:int, # how many roles
+                column:str="PC1", # the coordinate to spread along
+               ) -> list[str]: # role names, from the lowest coordinate to the highest
+    "`n` roles spread evenly along `column` (a role with several vectors counts once, at its mean coordinate)."
+    by_role = loadings.groupby("role")[column].mean().sort_values(kind="stable")
+    idx = np.unique(np.linspace(0, len(by_role) - 1, min(n, len(by_role))).round().astype(int))
+    return by_role.index[idx].tolist()
