@@ -19,10 +19,11 @@ from .vectors import project
 
 # %% auto #0
 __all__ = ['DRIFT_DOMAINS', 'DRIFT_CFG', 'USER_SYSTEM', 'USER_OPENING', 'USER_CFG', 'REGRESSION_MODELS', 'ALPHAS',
-           'ConversationFileError', 'check_conversation', 'load_conversations', 'load_official_transcripts',
-           'fit_context', 'turn_key', 'drift_store', 'run_conversations', 'check_brief', 'load_briefs', 'user_view',
-           'simulate_conversations', 'openai_user', 'load_drift', 'turn_projections', 'drift_summary', 'plot_drift',
-           'embed_texts', 'embed_user_turns', 'drift_regression', 'plot_regression']
+           'DRIFT_TARGETS', 'TABLE_MODELS', 'GAINS', 'ConversationFileError', 'check_conversation',
+           'load_conversations', 'load_official_transcripts', 'fit_context', 'turn_key', 'drift_store',
+           'run_conversations', 'check_brief', 'load_briefs', 'user_view', 'simulate_conversations', 'openai_user',
+           'load_drift', 'turn_projections', 'drift_summary', 'plot_drift', 'embed_texts', 'embed_user_turns',
+           'drift_regression', 'plot_regression', 'drift_regression_table', 'drift_r2_gains']
 
 # %% ../nbs/12_drift.ipynb #d49b22a1
 DRIFT_DOMAINS = ("coding", "writing", "therapy", "philosophy")
@@ -555,3 +556,103 @@ def plot_regression(preds:pd.DataFrame, # out-of-fold predictions from `drift_re
         ax.set(title=t, xlabel="actual projection (turn t+1)", ylabel="predicted (out of fold)")
     if axes[-1].get_legend(): sns.move_legend(axes[-1], "upper left", bbox_to_anchor=(1, 1), frameon=False)
     return axes
+
+# %% ../nbs/12_drift.ipynb #d7a1b002
+DRIFT_TARGETS = ("next", "change") # the projection of answer t+1, and its change from answer t
+TABLE_MODELS = ("domain", "turn index", "previous projection", "user message", "user message + previous projection")
+
+def _table_features(P:pd.DataFrame, U:np.ndarray) -> dict:
+    "The feature matrix of each model in `TABLE_MODELS`, rows as in `P` (from `_pairs`)."
+    prev = P["prev"].to_numpy(float)[:, None]
+    return {"domain": pd.get_dummies(P["domain"]).to_numpy(float), "turn index": pd.get_dummies(P["turn"]).to_numpy(float),
+            "previous projection": prev, "user message": U, "user message + previous projection": np.hstack([U, prev])}
+
+def _ridge_cv(X:np.ndarray, y:np.ndarray, alphas, folds:int, seed:int):
+    "The research code's estimator: `RidgeCV` with its penalty chosen by k-fold CV over rows (shuffled), MSE scoring."
+    from sklearn.linear_model import RidgeCV
+    from sklearn.model_selection import KFold
+    cv = KFold(n_splits=max(2, min(folds, len(y))), shuffle=True, random_state=seed)
+    return RidgeCV(alphas=list(alphas), cv=cv, scoring="neg_mean_squared_error").fit(X, y)
+
+def _r2_draws(y:np.ndarray, pred:dict, groups:np.ndarray, n_boot:int, rng) -> dict:
+    "R^2 of each prediction on `n_boot` bootstrap resamples of the groups (the same resamples for every prediction)."
+    codes, uniq = pd.factorize(groups)
+    G = len(uniq)
+    counts = np.zeros((n_boot, G))
+    np.add.at(counts, (np.arange(n_boot)[:, None], rng.integers(0, G, (n_boot, G))), 1)
+    per = lambda v: np.bincount(codes, weights=v, minlength=G)
+    N, Sy, Sy2 = counts @ per(np.ones_like(y)), counts @ per(y), counts @ per(y ** 2)
+    with np.errstate(all="ignore"):
+        out = {k: 1 - (counts @ per((y - p) ** 2)) / (Sy2 - Sy ** 2 / N) for k, p in pred.items()}
+    return {k: np.where(np.isfinite(v), v, np.nan) for k, v in out.items()}
+
+# %% ../nbs/12_drift.ipynb #d7a1b004
+def _r2(y, p) -> float: return float(1 - ((y - p) ** 2).sum() / ((y - y.mean()) ** 2).sum())
+
+def drift_regression_table(proj_df:pd.DataFrame, # from `turn_projections`
+                           user_embeddings, # (conversation, turn) -> embedding: DataFrame (`embed_user_turns`) or dict
+                           layer:int,
+                           targets=DRIFT_TARGETS, # "next" and/or "change"
+                           n_splits:int=5, # outer folds, grouped by conversation
+                           inner_folds:int=5, # RidgeCV's own folds (the research code: 5)
+                           alphas=None, # RidgeCV's penalties (None: `ALPHAS`, 1e-2..1e6)
+                           seed:int=0, n_boot:int=1000, ci:float=0.95,
+                           return_predictions:bool=False, # also return every prediction (long table)
+                          ):
+    "In-sample and out-of-fold R^2 with bootstrap CIs over conversations, for the next projection and its change, user message vs baselines."
+    from sklearn.model_selection import GroupKFold
+    from sklearn.preprocessing import normalize
+    P = _pairs(proj_df, layer)
+    groups = P["conversation"].to_numpy()
+    k = min(int(n_splits), len(set(groups)))
+    if len(P) == 0 or k < 2: raise ValueError(f"drift_regression_table needs consecutive turns from at least 2 conversations; got {len(set(groups))}")
+    bad = [t for t in targets if t not in DRIFT_TARGETS]
+    if bad: raise ValueError(f"Unknown target {bad[0]!r}; use {DRIFT_TARGETS}")
+    alphas = ALPHAS if alphas is None else alphas
+    feats = _table_features(P, normalize(_user_matrix(user_embeddings, list(zip(P["conversation"], P["turn"])))))
+    outer = list(GroupKFold(n_splits=k, shuffle=True, random_state=seed).split(P, groups=groups))
+    lo, hi = (1 - ci) / 2, (1 + ci) / 2
+    rows, preds = [], []
+    for target in targets:
+        y = P["y"].to_numpy(float) - (P["prev"].to_numpy(float) if target == "change" else 0)
+        fit, ins, oof = {}, {}, {}
+        for name, X in feats.items():
+            fit[name] = _ridge_cv(X, y, alphas, inner_folds, seed)
+            ins[name], oof[name] = fit[name].predict(X), np.empty_like(y)
+            for tr, te in outer: oof[name][te] = _ridge_cv(X[tr], y[tr], alphas, inner_folds, seed).predict(X[te])
+        d_in = _r2_draws(y, ins, groups, n_boot, _rng(seed, "drift_regression_table"))
+        d_oof = _r2_draws(y, oof, groups, n_boot, _rng(seed, "drift_regression_table"))
+        for name, X in feats.items():
+            (a, b), (c, d) = np.nanquantile(d_in[name], [lo, hi]), np.nanquantile(d_oof[name], [lo, hi])
+            rows.append(dict(target=target, model=name, n_features=X.shape[1], alpha=float(fit[name].alpha_),
+                             r2_in_sample=_r2(y, ins[name]), in_sample_low=float(a), in_sample_high=float(b),
+                             r2_out_of_fold=_r2(y, oof[name]), out_of_fold_low=float(c), out_of_fold_high=float(d),
+                             n=len(y), n_conversations=len(set(groups))))
+            if return_predictions:
+                base = P[["conversation", "domain", "turn"]].assign(target=target, model=name, actual=y)
+                preds += [base.assign(evaluation="in sample", predicted=ins[name]), base.assign(evaluation="out of fold", predicted=oof[name])]
+    table = pd.DataFrame(rows)
+    return (table, pd.concat(preds, ignore_index=True)) if return_predictions else table
+
+# %% ../nbs/12_drift.ipynb #d7a1b00b
+GAINS = (("user message", "domain"), ("user message", "turn index"), ("user message", "previous projection"),
+         ("user message + previous projection", "previous projection"))
+
+def drift_r2_gains(preds:pd.DataFrame, # the predictions of `drift_regression_table(..., return_predictions=True)`
+                   comparisons=GAINS, # (model, baseline) pairs
+                   n_boot:int=1000, ci:float=0.95, seed:int=0) -> pd.DataFrame:
+    "R^2 of a model minus R^2 of a baseline on the same pairs, per target and evaluation, with a paired bootstrap CI over conversations."
+    rows, lo, hi = [], (1 - ci) / 2, (1 + ci) / 2
+    for (target, ev), d in preds.groupby(["target", "evaluation"], sort=False):
+        wide = d.pivot_table(index=["conversation", "turn"], columns="model", values="predicted", aggfunc="first")
+        first = d.drop_duplicates(["conversation", "turn"]).set_index(["conversation", "turn"]).loc[wide.index]
+        y, groups = first["actual"].to_numpy(float), first.index.get_level_values("conversation").to_numpy()
+        pred = {m: wide[m].to_numpy(float) for m in wide.columns}
+        dr = _r2_draws(y, pred, groups, n_boot, _rng(seed, "drift_regression_table"))
+        for m, b in comparisons:
+            if m not in pred or b not in pred: continue
+            diff = dr[m] - dr[b]
+            a, c = np.nanquantile(diff, [lo, hi])
+            rows.append(dict(target=target, evaluation=ev, model=m, baseline=b, gain=_r2(y, pred[m]) - _r2(y, pred[b]),
+                             ci_low=float(a), ci_high=float(c)))
+    return pd.DataFrame(rows)
