@@ -486,20 +486,21 @@ def _fit_predict(X:np.ndarray, y:np.ndarray, tr:np.ndarray, te:np.ndarray, group
             alpha = float(ALPHAS[int(np.argmin(err))])
     return Ridge(alpha=alpha).fit(Z[tr], y[tr]).predict(Z[te])
 
-def _boot_r2(y, pred:dict, groups, n_boot:int, ci:float, rng) -> dict:
-    "Percentile CI of the R^2 of each prediction, resampling groups (the same resamples for every model)."
+def _r2_draws(y:np.ndarray, pred:dict, groups:np.ndarray, n_boot:int, rng) -> dict:
+    "R^2 of each prediction on `n_boot` bootstrap resamples of the groups (the same resamples for every prediction)."
     codes, uniq = pd.factorize(groups)
     G = len(uniq)
     counts = np.zeros((n_boot, G))
     np.add.at(counts, (np.arange(n_boot)[:, None], rng.integers(0, G, (n_boot, G))), 1)
     per = lambda v: np.bincount(codes, weights=v, minlength=G)
     N, Sy, Sy2 = counts @ per(np.ones_like(y)), counts @ per(y), counts @ per(y ** 2)
-    out = {}
     with np.errstate(all="ignore"):
-        for name, p in pred.items():
-            r2 = 1 - (counts @ per((y - p) ** 2)) / (Sy2 - Sy ** 2 / N)
-            out[name] = np.nanquantile(np.where(np.isfinite(r2), r2, np.nan), [(1 - ci) / 2, (1 + ci) / 2])
-    return out
+        out = {k: 1 - (counts @ per((y - p) ** 2)) / (Sy2 - Sy ** 2 / N) for k, p in pred.items()}
+    return {k: np.where(np.isfinite(v), v, np.nan) for k, v in out.items()}
+
+def _boot_r2(y, pred:dict, groups, n_boot:int, ci:float, rng) -> dict:
+    "Percentile CI of the R^2 of each prediction, resampling groups (the same resamples for every model)."
+    return {k: np.nanquantile(v, [(1 - ci) / 2, (1 + ci) / 2]) for k, v in _r2_draws(y, pred, groups, n_boot, rng).items()}
 
 # %% ../nbs/12_drift.ipynb #7fbb4fbc
 def drift_regression(proj_df:pd.DataFrame, # from `turn_projections`
@@ -573,18 +574,6 @@ def _ridge_cv(X:np.ndarray, y:np.ndarray, alphas, folds:int, seed:int):
     from sklearn.model_selection import KFold
     cv = KFold(n_splits=max(2, min(folds, len(y))), shuffle=True, random_state=seed)
     return RidgeCV(alphas=list(alphas), cv=cv, scoring="neg_mean_squared_error").fit(X, y)
-
-def _r2_draws(y:np.ndarray, pred:dict, groups:np.ndarray, n_boot:int, rng) -> dict:
-    "R^2 of each prediction on `n_boot` bootstrap resamples of the groups (the same resamples for every prediction)."
-    codes, uniq = pd.factorize(groups)
-    G = len(uniq)
-    counts = np.zeros((n_boot, G))
-    np.add.at(counts, (np.arange(n_boot)[:, None], rng.integers(0, G, (n_boot, G))), 1)
-    per = lambda v: np.bincount(codes, weights=v, minlength=G)
-    N, Sy, Sy2 = counts @ per(np.ones_like(y)), counts @ per(y), counts @ per(y ** 2)
-    with np.errstate(all="ignore"):
-        out = {k: 1 - (counts @ per((y - p) ** 2)) / (Sy2 - Sy ** 2 / N) for k, p in pred.items()}
-    return {k: np.where(np.isfinite(v), v, np.nan) for k, v in out.items()}
 
 # %% ../nbs/12_drift.ipynb #d7a1b004
 def _r2(y, p) -> float: return float(1 - ((y - p) ** 2).sum() / ((y - y.mean()) ** 2).sum())
