@@ -54,7 +54,7 @@ def test_batches_never_mix_caps_and_answer_in_arrival_order(tiny, prun):
 
 def test_cancelled_request_is_skipped(tiny, prun):
     eng = S.Engine(tiny, prun, start=False)
-    gone, kept = eng.submit(S.ChatRequest(HI, 3)), eng.submit(S.ChatRequest(HI, 3))
+    gone, kept = eng.submit(S.ChatRequest(HI, 3, seed=0)), eng.submit(S.ChatRequest(HI, 3, seed=1))
     assert gone.cancel()
     eng.start()
     assert kept.result(timeout=60).usage["completion_tokens"] == 3
@@ -66,7 +66,7 @@ def test_full_queue_is_503_over_http_then_serves(tiny, prun):
     eng = app.state.engine
     with TestClient(app) as client:
         with eng.lock:  # the engine cannot run: what is submitted waits
-            waiting = [eng.submit(S.ChatRequest(HI, 2)) for _ in range(2)]
+            waiting = [eng.submit(S.ChatRequest(HI, 2, seed=i)) for i in range(2)]
             r = client.post("/v1/chat/completions", json=body())
             assert r.status_code == 503 and r.json()["error"]["code"] == "queue_full"
         assert all(f.result(timeout=60).usage["completion_tokens"] == 2 for f in waiting)
