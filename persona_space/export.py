@@ -5,49 +5,19 @@
 # %% ../nbs/15_export.ipynb #d80a0f64
 from __future__ import annotations
 import argparse, json, re, sys, warnings
-from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from .interventions import as_layers, mean_resid_norms
-from .vectors import VectorSet, load_vectors, unit
+from .vectors import unit
+from .run import Run, as_run
 
 # %% auto #0
-__all__ = ['CV_ARCH', 'RunVectors', 'load_run', 'check_run_model', 'norm_conversations', 'run_resid_norms', 'gguf_directions',
-           'write_gguf', 'read_gguf', 'model_hint', 'llama_cpp_command', 'export_gguf', 'export_pt', 'parse_layers',
-           'add_export_args', 'cmd_export']
-
-# %% ../nbs/15_export.ipynb #73a409eb
-@dataclass
-class RunVectors:
-    "The vectors of a `persona-space run` directory."
-    path: Path # the run directory
-    axis: torch.Tensor # [n_layers, d_model] the raw Assistant Axis
-    assistant: torch.Tensor|None # [n_layers, d_model] the Assistant (default) vector
-    roles: VectorSet|None # role vectors
-    traits: VectorSet|None # trait vectors
-    info: dict # the run's metadata: model fingerprint, grid, judge, mid_layer...
-    @property
-    def n_layers(self) -> int: return int(self.axis.shape[0])
-    @property
-    def mid_layer(self) -> int: return int(self.info.get("mid_layer") if self.info.get("mid_layer") is not None else self.n_layers // 2)
-    def __repr__(self):
-        n = lambda v: 0 if v is None else len(v)
-        return (f"RunVectors({str(self.path)!r}, axis {tuple(self.axis.shape)}, assistant {'yes' if self.assistant is not None else 'no'}, "
-                f"{n(self.roles)} role and {n(self.traits)} trait vectors, model {(self.info.get('model') or {}).get('name')!r})")
-
-def load_run(run_dir:str|Path) -> RunVectors:
-    "The axis, Assistant, role and trait vectors of a run directory (`vectors/*.safetensors`) and its metadata."
-    run = Path(run_dir); v = run/"vectors"
-    if not (v/"axis.safetensors").exists():
-        raise FileNotFoundError(f"{run} has no vectors/axis.safetensors: is it a directory written by `persona-space run`?")
-    axis, info = load_vectors(v/"axis.safetensors")
-    opt = lambda n: load_vectors(v/f"{n}.safetensors") if (v/f"{n}.safetensors").exists() else None
-    asst = opt("assistant")
-    if (run/"results.json").exists(): info = dict(info, mid_layer=json.loads((run/"results.json").read_text()).get("mid_layer"))
-    return RunVectors(run, axis.float(), None if asst is None else asst[0].float(), opt("roles"), opt("traits"), info)
+__all__ = ['CV_ARCH', 'check_run_model', 'norm_conversations', 'run_resid_norms', 'gguf_directions', 'write_gguf', 'read_gguf',
+           'model_hint', 'llama_cpp_command', 'export_gguf', 'export_pt', 'parse_layers', 'add_export_args',
+           'cmd_export']
 
 # %% ../nbs/15_export.ipynb #68584824
-def check_run_model(model, run:RunVectors):
+def check_run_model(model, run:Run):
     "Refuse a model that is not the one `run` was made with (the same model in another dtype only warns)."
     from persona_space.models import model_fingerprint
     want, have = run.info.get("model"), model_fingerprint(model)
@@ -62,18 +32,17 @@ def check_run_model(model, run:RunVectors):
         warnings.warn(f"{run.path} was made in {want.get('dtype')}, the model is loaded in {have['dtype']}: numbers will differ slightly")
 
 # %% ../nbs/15_export.ipynb #dc375008
-def norm_conversations(run_dir:str|Path, n:int=16) -> list[list[dict]]:
+def norm_conversations(run:Run|str|Path, n:int=16) -> list[list[dict]]:
     "User-only chats of the (distinct) questions that the run's default answers answer, at most `n`, in order."
-    from persona_space.store import RunStore
-    rec = RunStore(Path(run_dir)/"generations").records()
-    if len(rec) == 0 or "kind" not in rec or not rec["kind"].eq("default").any():
-        raise ValueError(f"{run_dir} has no default answers to measure the residual norm on")
-    qs = list(dict.fromkeys(m[-1]["content"] for m in rec.loc[rec["kind"].eq("default"), "messages"]))[:n]
+    run = as_run(run)
+    rec = run.answers("default")
+    if len(rec) == 0: raise ValueError(f"{run.path} has no default answers to measure the residual norm on")
+    qs = list(dict.fromkeys(m[-1]["content"] for m in rec["messages"]))[:n]
     return [[{"role": "user", "content": q}] for q in qs]
 
-def run_resid_norms(model, run_dir:str|Path, n:int=16) -> torch.Tensor: # [n_layers]
+def run_resid_norms(model, run:Run|str|Path, n:int=16) -> torch.Tensor: # [n_layers]
     "Mean residual norm per layer (`mean_resid_norms`) on the run's default questions: the unit of steering strength."
-    return mean_resid_norms(model, norm_conversations(run_dir, n))
+    return mean_resid_norms(model, norm_conversations(run, n))
 
 # %% ../nbs/15_export.ipynb #a6842bc9
 def gguf_directions(axis:torch.Tensor, # [n_layers, d_model] the Assistant Axis (raw; normalised per layer here)
@@ -138,7 +107,7 @@ def llama_cpp_command(path:str|Path, layers:list[int], scale:float=1.0, model:st
     return (f"llama-cli -m {model} --control-vector-scaled {path}:{scale:g} "
             f"--control-vector-layer-range {min(layers)} {max(layers)}")
 
-def export_gguf(run, # a run directory, or a `RunVectors`
+def export_gguf(run, # a run directory, or a `Run`
                 out:str|Path, # the .gguf file to write
                 model, # the run's model (loaded), for the residual norms and the model hint
                 layers=None, # int, iterable or 'a:b' window (default: the run's middle layer); not 0
@@ -147,10 +116,10 @@ def export_gguf(run, # a run directory, or a `RunVectors`
                ) -> Path:
     "Write a run's Assistant Axis as a llama.cpp control vector in the project's steering units."
     from persona_space.models import model_fingerprint
-    run = run if isinstance(run, RunVectors) else load_run(run)
+    run = as_run(run)
     check_run_model(model, run)
     layers = run.mid_layer if layers is None else layers
-    norms = run_resid_norms(model, run.path, n_questions)
+    norms = run_resid_norms(model, run, n_questions)
     dirs = gguf_directions(run.axis, layers, strength, norms)
     return write_gguf(out, dirs, model_hint(model), strength=float(strength), unit="mean residual norm of the layer",
                       layers=sorted(dirs), resid_norms=[float(norms[l]) for l in sorted(dirs)], source=str(run.path),
@@ -168,13 +137,13 @@ def _file_name(name:str, what:str) -> str:
     if not _SAFE_NAME.fullmatch(str(name)): raise ValueError(f"The {what} name {name!r} cannot be a file name")
     return f"{name}.pt"
 
-def export_pt(run, # a run directory, or a `RunVectors`
+def export_pt(run, # a run directory, or a `Run`
               out:str|Path, # the folder to write (one model's folder in the official layout)
               dtype=torch.bfloat16, # the tensors' dtype (the release: bfloat16)
              ) -> list[Path]: # the files written
     "Write a run's axis, Assistant, role and trait vectors as the official release's `.pt` files."
     from persona_space.models import as_dtype
-    run = run if isinstance(run, RunVectors) else load_run(run)
+    run = as_run(run)
     out, dtype = Path(out), as_dtype(dtype)
     todo = [(run.axis, "assistant_axis.pt")] + ([(run.assistant, "default_vector.pt")] if run.assistant is not None else [])
     if run.roles is not None:
@@ -221,7 +190,7 @@ def add_export_args(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def cmd_export(args):
     "Export a run's vectors as a llama.cpp control vector or in the official release's layout."
-    run = load_run(args.run)
+    run = Run(args.run); run.axis  # a directory without an axis fails before the model loads
     if args.format == "pt":
         if args.layers is not None or args.strength is not None:
             raise ValueError("--layers and --strength are for --format gguf: the official layout holds every layer's raw vectors")

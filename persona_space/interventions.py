@@ -15,7 +15,7 @@ from .vectors import unit
 
 # %% auto #0
 __all__ = ['as_layers', 'layer_vector', 'mean_resid_norms', 'steer_hooks', 'cap_hooks', 'ablate_hooks', 'intervene', 'Caps',
-           'calibrate_caps', 'calibration_acts', 'caps_from_official']
+           'calibrate_caps', 'caps_from_official']
 
 # %% ../nbs/09_interventions.ipynb #b96c7b8e
 def as_layers(layers, n_layers:int) -> list[int]:
@@ -180,23 +180,6 @@ def calibrate_caps(acts:torch.Tensor, # [n_answers, n_layers, d_model] calibrati
     ls = as_layers(layers, axis.shape[0])
     taus = {l: float(np.percentile((acts[:, l].float() @ unit(axis[l].float())).numpy(), percentile)) for l in ls}
     return Caps(axis.float(), taus, percentile, source)
-
-# %% ../nbs/09_interventions.ipynb #b3195712
-def calibration_acts(run_dir:str|Path, # a directory written by `run_persona_space`
-                     kinds:Iterable[str]=("role", "trait"), # which answers calibrate (the paper: role and trait)
-                    ) -> tuple[torch.Tensor, torch.Tensor]: # (acts [n, n_layers, d_model], axis [n_layers, d_model])
-    "Calibration activations and the Assistant Axis of a run directory."
-    from persona_space.store import RunStore
-    from persona_space.vectors import load_vectors
-    run = Path(run_dir)
-    if not (run/"vectors"/"axis.safetensors").exists():
-        raise FileNotFoundError(f"{run} has no vectors/axis.safetensors: run `persona-space run --out {run}` first")
-    store = RunStore(run/"generations")
-    recs = store.records()
-    keys = recs[recs["kind"].isin(list(kinds)) & recs["n_tokens"].gt(0)]["key"].tolist()
-    if not keys: raise ValueError(f"{run} has no {'/'.join(kinds)} answers to calibrate on")
-    axis, _ = load_vectors(run/"vectors"/"axis.safetensors")
-    return store.activations(keys), axis
 
 # %% ../nbs/09_interventions.ipynb #3c74e6ea
 def caps_from_official(config, # a loaded capping config dict, or a path to `capping_config.pt`

@@ -11,9 +11,10 @@ import numpy as np, pandas as pd, torch
 from .activations import GenerationConfig, turn_means
 from .chat import check_messages, encode_chat
 from .drift import DRIFT_CFG, ConversationFileError, load_official_transcripts, run_conversations, turn_projections
-from .export import RunVectors, check_run_model, load_run
+from .export import check_run_model
+from .run import Run, as_run
 from .models import add_model_args
-from .interventions import Caps, as_layers, calibrate_caps, calibration_acts
+from .interventions import Caps, as_layers
 from .store import RunStore
 from .vectors import project
 
@@ -115,14 +116,14 @@ def file_projections(model, conversations:list[dict], # from `read_conversation_
 PERCENTILES = (5, 25, 50, 75, 95)
 REFERENCE_KINDS = {"default": "Assistant answers", "role": "role-play answers"} # the run's answers the bands come from
 
-def reference_projections(run_dir:str|Path, layer:int, kinds=tuple(REFERENCE_KINDS)) -> dict[str, np.ndarray]:
+def reference_projections(run:Run|str|Path, layer:int, kinds=tuple(REFERENCE_KINDS)) -> dict[str, np.ndarray]:
     "Projections on the run's unit axis at `layer` of the run's answers of each kind (default, role)."
-    out = {}
+    run, out = as_run(run), {}
     for k in kinds:
-        try: acts, axis = calibration_acts(run_dir, (k,))
+        try: acts = run.activations(k)
         except ValueError: continue  # a run without answers of this kind
-        out[k] = project(acts, axis, layer).numpy()
-    if not out: raise ValueError(f"{run_dir} has no {'/'.join(kinds)} answers to compare with")
+        out[k] = project(acts, run.axis, layer).numpy()
+    if not out: raise ValueError(f"{run.path} has no {'/'.join(kinds)} answers to compare with")
     return out
 
 def reference_bands(refs:dict[str, np.ndarray], percentiles=PERCENTILES) -> pd.DataFrame: # kind x percentile
@@ -146,11 +147,10 @@ def parse_cap(spec:str, n_layers:int) -> tuple[list[int], float]: # (layers, per
     if 0 < pct < 1: warnings.warn(f"--cap {spec}: p{m[2]} is the {pct:g}th percentile (the official ids write fractions: p0.25 there is p25 here)")
     return as_layers(m[1], n_layers), pct
 
-def run_caps(run_dir:str|Path, spec:str) -> Caps:
+def run_caps(run:Run|str|Path, spec:str) -> Caps:
     "The cap setting of `spec` calibrated on the run's role and trait answers (`calibrate_caps`)."
-    acts, axis = calibration_acts(run_dir)
-    layers, pct = parse_cap(spec, axis.shape[0])
-    return calibrate_caps(acts, axis, layers, pct, source=f"{run_dir}: role and trait answers")
+    run = as_run(run)
+    return run.caps(*parse_cap(spec, run.n_layers))
 
 def _intervention(caps:Caps|None) -> str:
     if caps is None: return "none"
@@ -203,23 +203,23 @@ class Monitor:
                     bands={k: {str(p): float(v) for p, v in row.items()} for k, row in self.bands.iterrows()}, caps=caps,
                     turns=json.loads(self.table.to_json(orient="records")))
 
-def monitor(model, run_dir:str|Path, path:str|Path, # the run, and the conversation file
+def monitor(model, run:Run|str|Path, path:str|Path, # the run (or its directory), and the conversation file
             layer:int|None=None, # the layer to project at (default: the run's middle layer)
             cap:str|Caps|None=None, # 'A:B-pP' (or a `Caps`): also replay the user turns under capping
             live:bool=False, # also replay the user turns uncapped
             cfg:GenerationConfig=DRIFT_CFG, replay_dir:str|Path|None=None, max_turns:int|None=None,
             percentiles=PERCENTILES, batch_size:int=8, progress:bool=False) -> Monitor:
     "Project a conversation file's assistant turns on a run's Assistant Axis, with the run's reference bands; optionally replayed live and capped."
-    run = load_run(run_dir)
+    run = as_run(run)
     check_run_model(model, run)
     layer = run.mid_layer if layer is None else as_layers(int(layer), run.n_layers)[0]
     convs = read_conversation_file(path)
-    caps = run_caps(run.path, cap) if isinstance(cap, str) else cap
+    caps = run_caps(run, cap) if isinstance(cap, str) else cap
     tabs = [file_projections(model, convs, run.axis, layer, max_turns, batch_size)]
     if tabs[0].empty and caps is None and not live: raise ValueError(f"{path} has no assistant turns to project (give --cap or --live to replay its user turns)")
     if live: tabs.append(replay(model, convs, run.axis, layer, None, cfg, replay_dir, max_turns, progress))
     if caps is not None: tabs.append(replay(model, convs, run.axis, layer, caps, cfg, replay_dir, max_turns, progress))
-    refs = reference_projections(run.path, layer)
+    refs = reference_projections(run, layer)
     table = pd.concat([t for t in tabs if not t.empty], ignore_index=True)
     table["assistant_percentile"] = assistant_percentile(table["projection"], refs)
     return Monitor(table, reference_bands(refs, percentiles), layer, caps, str(run.path), str(path))
@@ -288,7 +288,7 @@ def cmd_project(args):
     try: pcts = [float(x) for x in args.percentiles.split(",") if x.strip()]
     except ValueError: raise ValueError(f"--percentiles takes numbers separated by commas, not {args.percentiles!r}") from None
     if not pcts or not all(0 <= x <= 100 for x in pcts): raise ValueError("--percentiles must be within 0-100")
-    run = load_run(args.run); read_conversation_file(args.file)  # bad inputs fail before the model loads
+    run = Run(args.run); run.axis; read_conversation_file(args.file)  # bad inputs fail before the model loads
     if args.cap is not None: parse_cap(args.cap, run.n_layers)
     model = load_model_from_args(args)
     cfg = GenerationConfig(max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_p=args.top_p, seed=args.seed, batch_size=args.batch_size)

@@ -15,6 +15,7 @@ from .judges import judge_roles, judge_traits, OfflineJudge, OpenAIJudge, LocalJ
 from .vectors import (Recipe, VectorSet, role_vectors, assistant_vector, assistant_axis, trait_vectors, unit,
                                    project, save_vectors)
 from .pca import persona_pca, pca_by_layer, axis_ends
+from .run import Run  # the layout of a run directory
 
 # %% auto #0
 __all__ = ['GRIDS', 'Grid', 'make_grid', 'spread', 'pick', 'persona_items', 'toy_prompt_set', 'parse_openai_spec', 'make_judge',
@@ -141,25 +142,26 @@ def make_judge(spec, # "offline", "local:MODEL", "openai:MODEL", "openai:MODEL@U
     raise ValueError(f"Unknown judge {spec!r}: use 'offline', 'local:MODEL', 'openai:MODEL' or 'openai:MODEL@URL'")
 
 # %% ../nbs/08_pipeline.ipynb #252f7bd8
-def _say(msg:str, quiet:bool=False):
+def _print_stage(msg:str, quiet:bool=False):
+    "Print a stage's status line (`[1/3] generate: ...`) to stderr, unless `quiet`."
     if not quiet: print(msg, file=sys.stderr, flush=True)
 
 def generate_stage(model, out:Path, items:list[dict], g:Grid, seed:int=0, batch_size:int=32, progress:bool=True):
     "Generate (and capture) every item not yet in `out/generations`."
     cfg = GenerationConfig(max_new_tokens=g.max_new_tokens, seed=seed, batch_size=batch_size)
-    store = generation_store(Path(out)/"generations", model, cfg)
+    store = generation_store(Run(out).store_dir, model, cfg)
     done = sum(it["key"] in store for it in items)
-    _say(f"[1/3] generate: {len(items)} answers ({done} already done), up to {g.max_new_tokens} tokens each", not progress)
+    _print_stage(f"[1/3] generate: {len(items)} answers ({done} already done), up to {g.max_new_tokens} tokens each", not progress)
     return generate_into(store, model, items, cfg, progress=progress)
 
 def judge_stage(store, ps:PromptSet, judge, out:Path, keys:list[str], progress:bool=True) -> pd.DataFrame:
     "Score the role and trait answers among `keys`; the answer table with a `score` column (NaN for default answers)."
     rec = store.records(keys).drop(columns=["messages"], errors="ignore")
     rec["score"] = np.nan
-    cache = Path(out)/"scores.jsonl"
+    cache = Run(out).scores_file
     r = rec.index[rec["kind"].eq("role")]
     t = rec.index[rec["kind"].eq("trait")]
-    _say(f"[2/3] judge ({judge.name}): {len(r)} role answers, {len(t)} trait answers", not progress)
+    _print_stage(f"[2/3] judge ({judge.name}): {len(r)} role answers, {len(t)} trait answers", not progress)
     if len(r):
         rubric = lambda role: {"eval_prompt": ps.roles[role].judge_prompt} if ps.roles[role].judge_prompt else {}
         items = [dict(role=x.role, description=ps.roles[x.role].description, question=ps.questions[int(x.question)], answer=x.text,
@@ -179,25 +181,25 @@ def analyse(rec:pd.DataFrame, # judged answer table (rows align with `acts`)
             acts:torch.Tensor, # [n_answers, n_layers, d_model]
             g:Grid, out:Path, info:dict|None=None, k_ends:int=5) -> dict:
     "Role vectors, Assistant vector, axis, trait vectors and PCA; writes `vectors/`, `tables/` and `results.json`."
-    out, info = Path(out), dict(info or {})
-    (out/"tables").mkdir(parents=True, exist_ok=True)
+    run, info = Run(out), dict(info or {})
+    run.table_file("answers").parent.mkdir(parents=True, exist_ok=True)
     n_layers = acts.shape[1]; mid = n_layers // 2
     roles = role_vectors(rec, acts, g.recipe)
     asst = assistant_vector(rec, acts)
     axis = assistant_axis(asst, roles)
     pooled = roles.meta["score"].isna().all()
     for name, v in [("roles", roles), ("assistant", asst), ("axis", axis)]:
-        save_vectors(out/"vectors"/f"{name}.safetensors", v, **info, n_layers=n_layers, recipe=str(g.recipe))
+        save_vectors(run.vector_file(name), v, **info, n_layers=n_layers, recipe=str(g.recipe))
     by_layer = pca_by_layer(roles, asst, axis)
-    by_layer.to_csv(out/"tables"/"pca_by_layer.csv")
+    by_layer.to_csv(run.table_file("pca_by_layer"))
     p = persona_pca(roles, mid, asst)
     load = p.scores.iloc[:, :3].assign(role=roles.meta["role"].values, kind=roles.meta["role_kind"].values,
                                        projection=project(roles.vectors, axis, mid).numpy())
-    load.rename_axis("vector").to_csv(out/"tables"/"role_loadings.csv")
+    load.rename_axis("vector").to_csv(run.table_file("role_loadings"))
     ends = axis_ends(roles, axis, mid, k_ends)
-    ends.to_csv(out/"tables"/"axis_ends.csv", index=False)
+    ends.to_csv(run.table_file("axis_ends"), index=False)
     rec = rec.assign(projection=project(acts, axis, mid).numpy())
-    rec.to_csv(out/"tables"/"answers.csv", index=False)
+    rec.to_csv(run.table_file("answers"), index=False)
     role_scores = rec.loc[rec["kind"].eq("role"), "score"].astype(int)
     res = dict(info, n_layers=n_layers, mid_layer=mid, recipe=str(g.recipe),
                answers={k: int(v) for k, v in rec["kind"].value_counts().items()},
@@ -215,15 +217,15 @@ def analyse(rec:pd.DataFrame, # judged answer table (rows align with `acts`)
     try: traits = trait_vectors(rec, acts, g.trait_min_gap, g.trait_min_pairs)
     except ValueError as e: traits, res["traits_skipped"] = None, str(e)
     if traits is not None:
-        save_vectors(out/"vectors"/"traits.safetensors", traits, **info, n_layers=n_layers)
+        save_vectors(run.vector_file("traits"), traits, **info, n_layers=n_layers)
         cos = _cos(traits.vectors, axis[None]).numpy()  # [n_traits, n_layers]
         ta = traits.meta.assign(cos_axis=cos[:, mid]).sort_values("cos_axis", ascending=False)
-        ta.to_csv(out/"tables"/"trait_axis.csv", index=False)
-        pd.DataFrame(cos, index=traits.names).rename_axis("trait").to_csv(out/"tables"/"trait_axis_by_layer.csv")
+        ta.to_csv(run.table_file("trait_axis"), index=False)
+        pd.DataFrame(cos, index=traits.names).rename_axis("trait").to_csv(run.table_file("trait_axis_by_layer"))
         k = min(k_ends, len(ta) // 2)  # the two ends never share a trait
         res.update(n_trait_vectors=len(traits), traits_toward_assistant=ta["name"].head(k).tolist(),
                    traits_toward_roleplay=ta["name"].tail(k)[::-1].tolist())
-    (out/"results.json").write_text(json.dumps(res, indent=1))
+    run.results_file.write_text(json.dumps(res, indent=1))
     return res
 
 # %% ../nbs/08_pipeline.ipynb #be2da9df
@@ -257,10 +259,10 @@ def run_persona_space(model="default", # a loaded model, or anything `load_model
     keys = [it["key"] for it in items]
     rec = judge_stage(store, ps, judge, out, keys, progress)
     t2 = time.time()
-    _say("[3/3] analyse: role vectors, Assistant Axis, PCA, trait vectors", not progress)
+    _print_stage("[3/3] analyse: role vectors, Assistant Axis, PCA, trait vectors", not progress)
     info = dict(model=model_fingerprint(model), grid=next((n for n, x in GRIDS.items() if x == g), "custom"), grid_fields=asdict(g) | dict(recipe=str(g.recipe)),
                 judge=judge.name, prompts=ps.source, seed=seed)
     res = analyse(rec, store.activations(keys), g, out, info)
     res["seconds"] = dict(generate_and_judge=round(t2 - t0, 1), judge=round(t2 - t1, 1), total=round(time.time() - t0, 1))
-    (out/"results.json").write_text(json.dumps(res, indent=1))
+    Run(out).results_file.write_text(json.dumps(res, indent=1))
     return res

@@ -13,8 +13,9 @@ from pathlib import Path
 import torch
 from .activations import GenerationConfig, generate_batch, ContextOverflowError
 from .chat import ChatFormatError, check_messages, encode_chat, pad_left, positions
-from .interventions import Caps, as_layers, calibrate_caps, calibration_acts, intervene
-from .vectors import load_vectors, unit
+from .interventions import Caps, as_layers, intervene
+from .vectors import unit
+from .run import Run, as_run
 from fastcore.basics import patch
 
 # %% auto #0
@@ -80,27 +81,24 @@ class PersonaRun:
         return name
 
 # %% ../nbs/14_serve.ipynb #7f6a4302
-def load_persona_run(run_dir:str|Path, # a directory written by `persona-space run`
+def load_persona_run(run:Run|str|Path, # a directory written by `persona-space run` (or its `Run`)
                      model, # the served model (its shape is checked against the axis)
                      presets=(), # cap specs a request may pick, e.g. ["12:20-p25", "8:24-p50"]
                      cap:str="off", # the default cap ("off" or a spec; added to the presets)
                      monitor_layer:int|None=None, # default: the middle layer
                     ) -> PersonaRun:
     "The axis of a run directory and its cap presets, calibrated on the run's role and trait answers."
-    run = Path(run_dir); f = run/"vectors"/"axis.safetensors"
-    if not f.exists(): raise FileNotFoundError(f"{run} has no vectors/axis.safetensors: run `persona-space run --out {run}` first")
-    axis, info = load_vectors(f)
+    run = as_run(run)
+    axis, f = run.axis, run.vector_file("axis")
     L, D = model.cfg.n_layers, model.cfg.d_model
     if tuple(axis.shape) != (L, D):
         raise ValueError(f"The axis in {f} is {tuple(axis.shape)} but the model has {L} layers of width {D}: it was made with another model")
-    made_with = (info.get("model") or {}).get("name")
+    made_with = (run.info.get("model") or {}).get("name")
     if made_with and made_with != model.cfg.model_name: warnings.warn(f"The axis in {f} was made with {made_with}, not {model.cfg.model_name}")
     specs, caps = [s for s in [*presets, cap] if s != "off"], {}
-    if specs:
-        acts, _ = calibration_acts(run)
-        for s in specs:
-            c = calibrate_caps(acts, axis, *parse_cap(s, L), source=str(run)); caps[cap_spec(c.layers, c.percentile)] = c
-    return PersonaRun(axis.float(), L // 2 if monitor_layer is None else int(monitor_layer), caps, cap, str(run))
+    for s in specs:
+        c = run.caps(*parse_cap(s, L), source=str(run.path)); caps[cap_spec(c.layers, c.percentile)] = c
+    return PersonaRun(axis, L // 2 if monitor_layer is None else int(monitor_layer), caps, cap, str(run.path))
 
 # %% ../nbs/14_serve.ipynb #3d873fae
 @dataclass

@@ -6,10 +6,14 @@
 from __future__ import annotations
 import json, os, re
 from pathlib import Path
+from dataclasses import asdict
 from typing import Iterable
 import torch
+from fastcore.basics import patch
 from safetensors import safe_open
 from safetensors.torch import save_file
+from .activations import GenerationConfig, iter_generate
+from .models import model_fingerprint
 
 # %% auto #0
 __all__ = ['STORE_FORMAT', 'StoreMismatchError', 'jsonl_line', 'RunStore', 'generation_store', 'generate_into']
@@ -75,7 +79,8 @@ class RunStore:
     def __repr__(self): return f"RunStore({str(self.path)!r}, {len(self)} records)"
 
 # %% ../nbs/03_store.ipynb #fea4de28
-def _add(self:RunStore, records:list[dict], acts:torch.Tensor|None=None):
+@patch
+def add(self:RunStore, records:list[dict], acts:torch.Tensor|None=None):
     "Durably append a batch of records (and their `[n, ...]` activations)."
     if not records: return
     keys = [r["key"] for r in records]
@@ -94,16 +99,18 @@ def _add(self:RunStore, records:list[dict], acts:torch.Tensor|None=None):
         f.write("".join(jsonl_line(r) for r in lines))
         f.flush(); os.fsync(f.fileno())
     for r in lines: self._recs[r["key"]] = r
-RunStore.add = _add
 
 # %% ../nbs/03_store.ipynb #08c70ab7
-def _records(self:RunStore, keys:Iterable[str]|None=None):
+@patch
+def records(self:RunStore, keys:Iterable[str]|None=None):
     "The records as a pandas DataFrame (one row per key)."
     import pandas as pd
     recs = self._recs.values() if keys is None else [self._recs[k] for k in keys]
     return pd.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in recs])
 
-def _activations(self:RunStore, keys:Iterable[str]|None=None) -> torch.Tensor:
+# %% ../nbs/03_store.ipynb #c45a42c9
+@patch
+def activations(self:RunStore, keys:Iterable[str]|None=None) -> torch.Tensor:
     "Activations of `keys` (default: all, in record order), stacked `[n, ...]`; shards are memory-mapped."
     keys = list(self._recs) if keys is None else list(keys)
     missing = [k for k in keys if "_shard" not in self._recs.get(k, {})]
@@ -119,13 +126,7 @@ def _activations(self:RunStore, keys:Iterable[str]|None=None) -> torch.Tensor:
         out[list(idx)] = sl[list(rows)]
     return out if out is not None else torch.empty(0)
 
-RunStore.records, RunStore.activations = _records, _activations
-
 # %% ../nbs/03_store.ipynb #a9601a31
-from .activations import GenerationConfig, iter_generate
-from .models import model_fingerprint
-from dataclasses import asdict
-
 def generation_store(path, model, cfg:GenerationConfig, layers:Iterable[int]|None=None, **extra) -> RunStore:
     "Open (or create) the run store for generating with `model` and `cfg`; `extra` adds config fields that must match too."
     layers = list(range(model.cfg.n_layers)) if layers is None else [int(l) for l in layers]
