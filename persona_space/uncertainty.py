@@ -13,7 +13,8 @@ from .pca import PCAResult, persona_pca, pca_by_layer
 # %% auto #0
 __all__ = ['STATS', 'MORE_STRUCTURE', 'BAND_STYLE', 'assistant_percentile', 'space_stats', 'answer_stats', 'bootstrap_roles',
            'resample_within', 'bootstrap_answers', 'shuffle_roles', 'null_draws', 'split_halves', 'split_half',
-           'draw_summary', 'null_p', 'PersonaUncertainty', 'persona_uncertainty', 'plot_bands']
+           'draw_summary', 'null_p', 'PersonaUncertainty', 'persona_uncertainty', 'plot_bands', 'subsample_rows',
+           'half_axis_cos', 'convergence', 'convergence_summary', 'plot_convergence']
 
 # %% ../nbs/18_uncertainty.ipynb #6f1a0c07
 STATS = ("cos_axis_pc1", "n_for_70", "pc1_share", "assistant_pc1_percentile")
@@ -212,4 +213,94 @@ def plot_bands(pu:PersonaUncertainty, stat:str="cos_axis_pc1", ax=None, label:st
             ax.plot(t.index, t[f"{name}_high"], ls="--", lw=1.2, color=c)
     ax.plot(t.index, t["value"], "o-", color="black", ms=3.5, lw=1.6, label=label or "this run")
     ax.set(xlabel="layer", ylabel=stat)
+    return ax
+
+# %% ../nbs/18_uncertainty.ipynb #6f1a0c28
+def subsample_rows(records:pd.DataFrame, # one row per answer (kind, role, ...)
+                   rng:np.random.Generator,
+                   n_roles:int|None=None, # roles to keep, drawn without replacement (None: all)
+                   n_answers:int|None=None, # answers to keep per role, drawn without replacement (None: all)
+                  ) -> np.ndarray: # sorted row indices: the drawn roles' drawn answers and every default answer
+    "Row indices of a random smaller run: `n_roles` of the roles, `n_answers` answers each, all default answers (trait answers left out)."
+    rec = records.reset_index(drop=True)
+    roles = pd.unique(rec.loc[rec["kind"].eq("role"), "role"])
+    if n_roles is not None: roles = rng.choice(roles, min(n_roles, len(roles)), replace=False)
+    keep = [np.flatnonzero(rec["kind"].eq("default"))]
+    for r in roles:
+        ix = np.flatnonzero(rec["kind"].eq("role") & rec["role"].eq(r))
+        keep.append(ix if n_answers is None or n_answers >= len(ix) else rng.choice(ix, n_answers, replace=False))
+    return np.sort(np.concatenate(keep))
+
+# %% ../nbs/18_uncertainty.ipynb #6f1a0c2b
+def half_axis_cos(records:pd.DataFrame, acts:torch.Tensor, recipe, rng:np.random.Generator, layers=None) -> pd.Series: # per layer
+    "Cosine between the axes built from two random halves of the answers (`split_halves`), per layer; NaN where a half has no role vector."
+    rec = records.reset_index(drop=True)
+    h, axes = split_halves(rec, rng), []
+    for j in (0, 1):
+        r_, a_ = rec[h == j].reset_index(drop=True), acts[torch.from_numpy(h == j)]
+        try: axes.append(assistant_axis(assistant_vector(r_, a_), role_vectors(r_, a_, recipe)))
+        except ValueError: return pd.Series(np.nan, index=list(range(acts.shape[1]) if layers is None else layers))
+    ls = list(range(acts.shape[1])) if layers is None else list(layers)
+    return pd.Series([float(unit(axes[0][l].double()) @ unit(axes[1][l].double())) for l in ls], index=ls)
+
+# %% ../nbs/18_uncertainty.ipynb #6f1a0c2d
+def _sizes(sizes, full:int) -> list[int]:
+    "The sizes below `full`, then `full` itself (None stands for `full`)."
+    return sorted({full if s is None else int(s) for s in sizes if s is None or 0 < int(s) < full} | {full})
+
+def convergence(records:pd.DataFrame, # the run's answers with judged scores (rows align with `acts`)
+                acts:torch.Tensor, # [n_answers, n_layers, d_model]
+                recipe="paper", # the run's recipe
+                role_counts=(10, 25, 50, 100, 200), # numbers of roles (sizes at or above the run's become the run's)
+                answer_counts=(2, 5, 10, 20), # answers per role
+                n_draws:int=20, # random subsets per size
+                null:bool=True, # also the null (`shuffle_roles`) on each subset
+                split:bool=True, # also one split half per subset (`half_axis_cos`)
+                seed:int=0, layers=None, progress:bool=False,
+               ) -> pd.DataFrame: # [vary, size, draw, source, layer, *STATS, split_axis_cos]
+    "The statistics on random smaller runs: fewer roles (all their answers), or fewer answers per role (all roles)."
+    rec = records.reset_index(drop=True)
+    roles = rec.loc[rec["kind"].eq("role")]
+    n_roles, n_ans = roles["role"].nunique(), int(roles.groupby("role").size().max())
+    plan = [("roles", s) for s in _sizes(role_counts, n_roles)] + [("answers", s) for s in _sizes(answer_counts, n_ans)]
+    rng, out = np.random.default_rng([seed, 5]), []
+    for vary, size in tqdm(plan, desc="convergence", disable=not progress, leave=False):
+        for d in range(n_draws):
+            ix = subsample_rows(rec, rng, **({"n_roles": size} if vary == "roles" else {"n_answers": size}))
+            r_, a_ = rec.iloc[ix].reset_index(drop=True), acts[torch.from_numpy(ix)]
+            runs = [("data", r_)] + ([("null", shuffle_roles(r_, recipe, rng))] if null else [])
+            for source, rr in runs:
+                try: t = answer_stats(rr, a_, recipe, layers)
+                except ValueError: continue  # too few kept answers for role vectors or a PCA: no statistic at this draw
+                if split and source == "data": t["split_axis_cos"] = half_axis_cos(r_, a_, recipe, rng, t.index)
+                out.append(t.rename_axis("layer").reset_index().assign(vary=vary, size=size, draw=d, source=source))
+    cols = ["vary", "size", "draw", "source", "layer", *STATS, "split_axis_cos"]
+    return pd.concat(out, ignore_index=True).reindex(columns=cols) if out else pd.DataFrame(columns=cols)
+
+# %% ../nbs/18_uncertainty.ipynb #6f1a0c30
+def convergence_summary(conv:pd.DataFrame, # from `convergence`
+                        ci:float=0.95) -> pd.DataFrame: # [vary, size, source, layer, stat, median, low, high, n]
+    "Median, central `ci` interval and count of each statistic over the draws of each size."
+    stats = [s for s in (*STATS, "split_axis_cos") if s in conv]
+    long = conv.melt(id_vars=["vary", "size", "source", "layer"], value_vars=stats, var_name="stat").dropna(subset=["value"])
+    g = long.assign(value=long["value"].astype(float)).groupby(["vary", "size", "source", "layer", "stat"])["value"]
+    return pd.DataFrame(dict(median=g.median(), low=g.quantile((1 - ci) / 2), high=g.quantile((1 + ci) / 2), n=g.size())).reset_index()
+
+# %% ../nbs/18_uncertainty.ipynb #6f1a0c34
+def plot_convergence(summary:pd.DataFrame, # from `convergence_summary`
+                     stat:str="cos_axis_pc1", vary:str="roles", layer:int|None=None, # default: the only (or middle) layer
+                     ax=None, color:str="#4c72b0", label:str="subsets of the run"):
+    "`stat` against the number of roles (or answers per role): median and band over draws, and the null's band."
+    import matplotlib.pyplot as plt
+    if ax is None: _, ax = plt.subplots(figsize=(5, 3.5))
+    s = summary[(summary["stat"] == stat) & (summary["vary"] == vary)]
+    ls = sorted(s["layer"].unique())
+    s = s[s["layer"] == (ls[len(ls) // 2] if layer is None else layer)]
+    for source, c, lab in (("null", "#7f7f7f", "null: answers assigned to roles at random"), ("data", color, label)):
+        t = s[s["source"] == source].sort_values("size")
+        if not len(t): continue
+        ax.fill_between(t["size"], t["low"], t["high"], color=c, alpha=0.25, lw=0)
+        ax.plot(t["size"], t["median"], "o-" if source == "data" else "--", color=c, ms=4, lw=1.5, label=f"{lab} (median, 95%)")
+    ax.set_xscale("log"); ax.set_xticks(sorted(s["size"].unique())); ax.set_xticklabels([str(int(x)) for x in sorted(s["size"].unique())])
+    ax.minorticks_off(); ax.set(xlabel="roles" if vary == "roles" else "answers per role", ylabel=stat)
     return ax
