@@ -258,7 +258,7 @@ def convergence(records:pd.DataFrame, # the run's answers with judged scores (ro
                 null:bool=True, # also the null (`shuffle_roles`) on each subset
                 split:bool=True, # also one split half per subset (`half_axis_cos`)
                 seed:int=0, layers=None, progress:bool=False,
-               ) -> pd.DataFrame: # [vary, size, draw, source, layer, *STATS, split_axis_cos]
+               ) -> pd.DataFrame: # [vary, size, draw, source ("run" or "shuffled"), layer, *STATS, split_axis_cos]
     "The statistics on random smaller runs: fewer roles (all their answers), or fewer answers per role (all roles)."
     rec = records.reset_index(drop=True)
     roles = rec.loc[rec["kind"].eq("role")]
@@ -269,13 +269,13 @@ def convergence(records:pd.DataFrame, # the run's answers with judged scores (ro
         for d in range(n_draws):
             ix = subsample_rows(rec, rng, **({"n_roles": size} if vary == "roles" else {"n_answers": size}))
             r_, a_ = rec.iloc[ix].reset_index(drop=True), acts[torch.from_numpy(ix)]
-            runs = [("data", r_)] + ([("null", shuffle_roles(r_, recipe, rng))] if null else [])
+            runs = [("run", r_)] + ([("shuffled", shuffle_roles(r_, recipe, rng))] if null else [])
             for source, rr in runs:
                 try: t = answer_stats(rr, a_, recipe, layers)
                 except ValueError: continue  # too few kept answers for role vectors or a PCA: no statistic at this draw
-                if split and source == "data": t["split_axis_cos"] = half_axis_cos(r_, a_, recipe, rng, t.index)
+                if split and source == "run": t["split_axis_cos"] = half_axis_cos(r_, a_, recipe, rng, t.index)
                 out.append(t.rename_axis("layer").reset_index().assign(vary=vary, size=size, draw=d, source=source))
-    cols = ["vary", "size", "draw", "source", "layer", *STATS, "split_axis_cos"]
+    cols = ["vary", "size", "draw", "source", "layer", *STATS, "split_axis_cos"]  # source: "run" (the subset as it is) or "shuffled" (its null)
     return pd.concat(out, ignore_index=True).reindex(columns=cols) if out else pd.DataFrame(columns=cols)
 
 # %% ../nbs/18_uncertainty.ipynb #6f1a0c30
@@ -297,11 +297,11 @@ def plot_convergence(summary:pd.DataFrame, # from `convergence_summary`
     s = summary[(summary["stat"] == stat) & (summary["vary"] == vary)]
     ls = sorted(s["layer"].unique())
     s = s[s["layer"] == (ls[len(ls) // 2] if layer is None else layer)]
-    for source, c, lab in (("null", "#7f7f7f", "null: answers assigned to roles at random"), ("data", color, label)):
+    for source, c, lab in (("shuffled", "#7f7f7f", "null: answers assigned to roles at random"), ("run", color, label)):
         t = s[s["source"] == source].sort_values("size")
         if not len(t): continue
         ax.fill_between(t["size"], t["low"], t["high"], color=c, alpha=0.25, lw=0)
-        ax.plot(t["size"], t["median"], "o-" if source == "data" else "--", color=c, ms=4, lw=1.5, label=f"{lab} (median, 95%)")
+        ax.plot(t["size"], t["median"], "o-" if source == "run" else "--", color=c, ms=4, lw=1.5, label=f"{lab} (median, 95%)")
     ax.set_xscale("log"); ax.set_xticks(sorted(s["size"].unique())); ax.set_xticklabels([str(int(x)) for x in sorted(s["size"].unique())])
     ax.minorticks_off(); ax.set(xlabel="roles" if vary == "roles" else "answers per role", ylabel=stat)
     return ax
