@@ -13,7 +13,9 @@ from .pca import PCAResult, persona_pca, pca_by_layer
 # %% auto #0
 __all__ = ['STATS', 'MORE_STRUCTURE', 'BAND_STYLE', 'assistant_percentile', 'space_stats', 'answer_stats', 'bootstrap_roles',
            'resample_within', 'bootstrap_answers', 'shuffle_roles', 'null_draws', 'split_halves', 'split_half',
-           'draw_summary', 'null_p', 'PersonaUncertainty', 'persona_uncertainty', 'plot_bands']
+           'draw_summary', 'null_p', 'PersonaUncertainty', 'persona_uncertainty', 'plot_bands', 'subsample_rows',
+           'half_axis_cos', 'convergence', 'convergence_summary', 'plot_convergence', 'split_items', 'cross_fit',
+           'SelectionCheck', 'cross_fit_selection', 'plot_selection']
 
 # %% ../nbs/18_uncertainty.ipynb #6f1a0c07
 STATS = ("cos_axis_pc1", "n_for_70", "pc1_share", "assistant_pc1_percentile")
@@ -213,3 +215,209 @@ def plot_bands(pu:PersonaUncertainty, stat:str="cos_axis_pc1", ax=None, label:st
     ax.plot(t.index, t["value"], "o-", color="black", ms=3.5, lw=1.6, label=label or "this run")
     ax.set(xlabel="layer", ylabel=stat)
     return ax
+
+# %% ../nbs/18_uncertainty.ipynb #6f1a0c28
+def subsample_rows(records:pd.DataFrame, # one row per answer (kind, role, ...)
+                   rng:np.random.Generator,
+                   n_roles:int|None=None, # roles to keep, drawn without replacement (None: all)
+                   n_answers:int|None=None, # answers to keep per role, drawn without replacement (None: all)
+                  ) -> np.ndarray: # sorted row indices: the drawn roles' drawn answers and every default answer
+    "Row indices of a random smaller run: `n_roles` of the roles, `n_answers` answers each, all default answers (trait answers left out)."
+    rec = records.reset_index(drop=True)
+    roles = pd.unique(rec.loc[rec["kind"].eq("role"), "role"])
+    if n_roles is not None: roles = rng.choice(roles, min(n_roles, len(roles)), replace=False)
+    keep = [np.flatnonzero(rec["kind"].eq("default"))]
+    for r in roles:
+        ix = np.flatnonzero(rec["kind"].eq("role") & rec["role"].eq(r))
+        keep.append(ix if n_answers is None or n_answers >= len(ix) else rng.choice(ix, n_answers, replace=False))
+    return np.sort(np.concatenate(keep))
+
+# %% ../nbs/18_uncertainty.ipynb #6f1a0c2b
+def half_axis_cos(records:pd.DataFrame, acts:torch.Tensor, recipe, rng:np.random.Generator, layers=None) -> pd.Series: # per layer
+    "Cosine between the axes built from two random halves of the answers (`split_halves`), per layer; NaN where a half has no role vector."
+    rec = records.reset_index(drop=True)
+    h, axes = split_halves(rec, rng), []
+    for j in (0, 1):
+        r_, a_ = rec[h == j].reset_index(drop=True), acts[torch.from_numpy(h == j)]
+        try: axes.append(assistant_axis(assistant_vector(r_, a_), role_vectors(r_, a_, recipe)))
+        except ValueError: return pd.Series(np.nan, index=list(range(acts.shape[1]) if layers is None else layers))
+    ls = list(range(acts.shape[1])) if layers is None else list(layers)
+    return pd.Series([float(unit(axes[0][l].double()) @ unit(axes[1][l].double())) for l in ls], index=ls)
+
+# %% ../nbs/18_uncertainty.ipynb #6f1a0c2d
+def _sizes(sizes, full:int) -> list[int]:
+    "The sizes below `full`, then `full` itself (None stands for `full`)."
+    return sorted({full if s is None else int(s) for s in sizes if s is None or 0 < int(s) < full} | {full})
+
+def convergence(records:pd.DataFrame, # the run's answers with judged scores (rows align with `acts`)
+                acts:torch.Tensor, # [n_answers, n_layers, d_model]
+                recipe="paper", # the run's recipe
+                role_counts=(10, 25, 50, 100, 200), # numbers of roles (sizes at or above the run's become the run's)
+                answer_counts=(2, 5, 10, 20), # answers per role
+                n_draws:int=20, # random subsets per size
+                null:bool=True, # also the null (`shuffle_roles`) on each subset
+                split:bool=True, # also one split half per subset (`half_axis_cos`)
+                seed:int=0, layers=None, progress:bool=False,
+               ) -> pd.DataFrame: # [vary, size, draw, source ("run" or "shuffled"), layer, *STATS, split_axis_cos]
+    "The statistics on random smaller runs: fewer roles (all their answers), or fewer answers per role (all roles)."
+    rec = records.reset_index(drop=True)
+    roles = rec.loc[rec["kind"].eq("role")]
+    n_roles, n_ans = roles["role"].nunique(), int(roles.groupby("role").size().max())
+    plan = [("roles", s) for s in _sizes(role_counts, n_roles)] + [("answers", s) for s in _sizes(answer_counts, n_ans)]
+    rng, out = np.random.default_rng([seed, 5]), []
+    for vary, size in tqdm(plan, desc="convergence", disable=not progress, leave=False):
+        for d in range(n_draws):
+            ix = subsample_rows(rec, rng, **({"n_roles": size} if vary == "roles" else {"n_answers": size}))
+            r_, a_ = rec.iloc[ix].reset_index(drop=True), acts[torch.from_numpy(ix)]
+            runs = [("run", r_)] + ([("shuffled", shuffle_roles(r_, recipe, rng))] if null else [])
+            for source, rr in runs:
+                try: t = answer_stats(rr, a_, recipe, layers)
+                except ValueError: continue  # too few kept answers for role vectors or a PCA: no statistic at this draw
+                if split and source == "run": t["split_axis_cos"] = half_axis_cos(r_, a_, recipe, rng, t.index)
+                out.append(t.rename_axis("layer").reset_index().assign(vary=vary, size=size, draw=d, source=source))
+    cols = ["vary", "size", "draw", "source", "layer", *STATS, "split_axis_cos"]  # source: "run" (the subset as it is) or "shuffled" (its null)
+    return pd.concat(out, ignore_index=True).reindex(columns=cols) if out else pd.DataFrame(columns=cols)
+
+# %% ../nbs/18_uncertainty.ipynb #6f1a0c30
+def convergence_summary(conv:pd.DataFrame, # from `convergence`
+                        ci:float=0.95) -> pd.DataFrame: # [vary, size, source, layer, stat, median, low, high, n]
+    "Median, central `ci` interval and count of each statistic over the draws of each size."
+    stats = [s for s in (*STATS, "split_axis_cos") if s in conv]
+    long = conv.melt(id_vars=["vary", "size", "source", "layer"], value_vars=stats, var_name="stat").dropna(subset=["value"])
+    g = long.assign(value=long["value"].astype(float)).groupby(["vary", "size", "source", "layer", "stat"])["value"]
+    return pd.DataFrame(dict(median=g.median(), low=g.quantile((1 - ci) / 2), high=g.quantile((1 + ci) / 2), n=g.size())).reset_index()
+
+# %% ../nbs/18_uncertainty.ipynb #6f1a0c34
+def plot_convergence(summary:pd.DataFrame, # from `convergence_summary`
+                     stat:str="cos_axis_pc1", vary:str="roles", layer:int|None=None, # default: the only (or middle) layer
+                     ax=None, color:str="#4c72b0", label:str="subsets of the run"):
+    "`stat` against the number of roles (or answers per role): median and band over draws, and the null's band."
+    import matplotlib.pyplot as plt
+    if ax is None: _, ax = plt.subplots(figsize=(5, 3.5))
+    s = summary[(summary["stat"] == stat) & (summary["vary"] == vary)]
+    ls = sorted(s["layer"].unique())
+    s = s[s["layer"] == (ls[len(ls) // 2] if layer is None else layer)]
+    for source, c, lab in (("shuffled", "#7f7f7f", "null: answers assigned to roles at random"), ("run", color, label)):
+        t = s[s["source"] == source].sort_values("size")
+        if not len(t): continue
+        ax.fill_between(t["size"], t["low"], t["high"], color=c, alpha=0.25, lw=0)
+        ax.plot(t["size"], t["median"], "o-" if source == "run" else "--", color=c, ms=4, lw=1.5, label=f"{lab} (median, 95%)")
+    ax.set_xscale("log"); ax.set_xticks(sorted(s["size"].unique())); ax.set_xticklabels([str(int(x)) for x in sorted(s["size"].unique())])
+    ax.minorticks_off(); ax.set(xlabel="roles" if vary == "roles" else "answers per role", ylabel=stat)
+    return ax
+
+# %% ../nbs/18_uncertainty.ipynb #6f1a0c37
+from .evaluation import summarise, best_setting, CAPABILITIES
+
+def _strata(results:pd.DataFrame) -> pd.Series:
+    "One stratum per item key: its kind, and its harm category for jailbreaks."
+    it = results.drop_duplicates("key").set_index("key")
+    cat = it["category"].where(it["kind"].eq("jailbreak"), "") if "category" in it else ""
+    return it["kind"].astype(str) + "|" + pd.Series(cat, index=it.index).fillna("").astype(str)
+
+def split_items(results:pd.DataFrame, # per-item results: setting, key, kind, (category), metric
+                rng:np.random.Generator) -> pd.Series: # 0 or 1 per item key
+    "A random half (0 or 1) for every item, balanced within each stratum (kind, and harm category for jailbreaks); odd items to a random half."
+    st = _strata(results)
+    half = pd.Series(0, index=st.index)
+    for s in pd.unique(st):
+        ix = np.flatnonzero(st.to_numpy() == s)
+        half.iloc[ix[rng.permutation(len(ix))]] = (np.arange(len(ix)) + rng.integers(2)) % 2
+    return half
+
+# %% ../nbs/18_uncertainty.ipynb #6f1a0c3a
+def _scores(results:pd.DataFrame, chosen:pd.Series, baseline:str) -> dict:
+    "Harmful rate and capability changes when each item key is answered by the setting `chosen[key]`, against `baseline` on the same items."
+    r = results.assign(_pick=results["key"].map(chosen))
+    pick, base = r[r["setting"].eq(r["_pick"])], r[r["setting"].eq(baseline)]
+    jb = lambda d: d.loc[d["kind"].eq("jailbreak"), "metric"].mean()
+    out = dict(harmful_rate=jb(pick), baseline_harmful_rate=jb(base))
+    out["harm_change"] = (out["harmful_rate"] - out["baseline_harmful_rate"]) / max(out["baseline_harmful_rate"], 1e-9)
+    caps = [c for c in CAPABILITIES if c in set(results["kind"])]
+    for c in caps: out[f"{c}_delta"] = pick.loc[pick["kind"].eq(c), "metric"].mean() - base.loc[base["kind"].eq(c), "metric"].mean()
+    if caps: out["capability_delta"] = float(np.mean([out[f"{c}_delta"] for c in caps]))
+    return out
+
+def cross_fit(results:pd.DataFrame, half:pd.Series, choose, baseline:str="unsteered") -> dict:
+    "Choose on each half (`choose(summarise(half's results))`), score on the other; the pooled cross-fitted scores and the two choices."
+    chosen = {j: choose(summarise(results[results["key"].map(half).eq(j)], baseline)) for j in (0, 1)}
+    return dict(chosen_0=chosen[0], chosen_1=chosen[1], **_scores(results, half.map({0: chosen[1], 1: chosen[0]}), baseline))
+
+# %% ../nbs/18_uncertainty.ipynb #6f1a0c3c
+@dataclass
+class SelectionCheck:
+    "A setting chosen in sample vs chosen on other items: per split, per bootstrap draw, and the in-sample choice."
+    in_sample: dict # the choice on all items and its in-sample scores
+    splits: pd.DataFrame # per random split: the choices on each half and the cross-fitted scores
+    boot: pd.DataFrame # per item bootstrap draw: the same
+    ci: float = 0.95
+
+    def choices(self) -> pd.Series:
+        "How often each setting is chosen on a half (over all splits and both halves), as a share."
+        return pd.concat([self.splits["chosen_0"], self.splits["chosen_1"]]).value_counts(normalize=True).rename("share chosen on a half")
+
+    def differs(self) -> float:
+        "The share of halves whose choice differs from the in-sample choice."
+        c = pd.concat([self.splits["chosen_0"], self.splits["chosen_1"]])
+        return float((c != self.in_sample["chosen"]).mean())
+
+    def table(self) -> pd.DataFrame:
+        "Per score: in sample (the in-sample choice scored on its own items), cross-fitted (median over splits) and the bootstrap interval."
+        lo, hi = (1 - self.ci) / 2, (1 + self.ci) / 2
+        cols = [c for c in self.splits if c not in ("split", "draw", "chosen_0", "chosen_1")]
+        return pd.DataFrame({c: dict(in_sample=self.in_sample.get(c, np.nan), cross_fitted=self.splits[c].median(),
+                                     low=self.boot[c].quantile(lo), high=self.boot[c].quantile(hi)) for c in cols}).T
+
+def _resample_items(results:pd.DataFrame, rng:np.random.Generator) -> tuple[pd.DataFrame, pd.Series]:
+    "Items drawn with replacement within their strata; copies get new keys, and the map from new to original keys."
+    st = _strata(results)
+    keys = np.concatenate([rng.choice(k, len(k)) for k in (st.index[st.to_numpy() == s].to_numpy() for s in pd.unique(st))])
+    new = pd.Series(keys, index=[f"{k}#{i}" for i, k in enumerate(keys)])
+    rows = results.reset_index(drop=True).groupby("key").indices
+    ix = [rows[k] for k in keys]
+    rb = results.reset_index(drop=True).iloc[np.concatenate(ix)].copy()
+    rb["key"] = np.repeat(new.index.to_numpy(), [len(i) for i in ix])
+    return rb.reset_index(drop=True), new
+
+def cross_fit_selection(results:pd.DataFrame, # per-item results of a sweep: setting, key, kind, (category), metric
+                        choose=None, # summary -> setting; default `best_setting(summary, max_capability_drop)`
+                        max_capability_drop:float=0.05, baseline:str="unsteered",
+                        n_splits:int=200, # random splits of the items as they are
+                        n_boot:int=500, # item bootstraps (each split at random) for the intervals
+                        seed:int=0, ci:float=0.95, progress:bool=False) -> SelectionCheck:
+    "The sweep's choice in sample vs chosen on one half of the items and scored on the other, cross-fitted, over random splits and item bootstraps."
+    choose = choose or (lambda s: best_setting(s, max_capability_drop))
+    s_all = summarise(results, baseline)
+    chosen = choose(s_all)
+    ins = dict(chosen=chosen, **_scores(results, pd.Series(chosen, index=results["key"].unique()), baseline))
+    rng = np.random.default_rng([seed, 6])
+    splits = [dict(split=i, **cross_fit(results, split_items(results, rng), choose, baseline))
+              for i in tqdm(range(n_splits), desc="splits", disable=not progress, leave=False)]
+    boot = []
+    for i in tqdm(range(n_boot), desc="item bootstrap", disable=not progress, leave=False):
+        rb, orig = _resample_items(results, rng)
+        h = split_items(results, rng)  # a split of the original items; copies follow their original
+        boot.append(dict(draw=i, **cross_fit(rb, orig.map(h), choose, baseline)))
+    return SelectionCheck(ins, pd.DataFrame(splits), pd.DataFrame(boot), ci)
+
+# %% ../nbs/18_uncertainty.ipynb #6f1a0c43
+def plot_selection(sc:SelectionCheck, axes=None):
+    "In sample vs cross-fitted harm change and capability change (with intervals), and the share of halves choosing each setting."
+    import matplotlib.pyplot as plt
+    if axes is None: _, axes = plt.subplots(1, 2, figsize=(11, 3.6), gridspec_kw=dict(width_ratios=[3, 2]))
+    t = sc.table()
+    rows = [r for r in ("harm_change", "capability_delta") if r in t.index]
+    for i, r in enumerate(rows):
+        x = t.loc[r] * 100
+        axes[0].plot([x.in_sample], [i + 0.15], "D", color="#c44e52", label="in sample (chosen and scored on all items)" if i == 0 else None)
+        axes[0].errorbar([x.cross_fitted], [i - 0.15], xerr=[[x.cross_fitted - x.low], [x.high - x.cross_fitted]], fmt="o", color="#4c72b0",
+                         capsize=3, label=f"chosen on one half, scored on the other ({sc.ci:.0%})" if i == 0 else None)
+    axes[0].axvline(0, color="gray", lw=1)
+    axes[0].set(yticks=range(len(rows)), yticklabels=["harmful rate, relative change (%)", "mean capability change (points)"][:len(rows)],
+                ylim=(-0.7, len(rows) - 0.3), xlabel="change vs unsteered")
+    axes[0].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
+    ch = sc.choices()
+    axes[1].barh(range(len(ch)), ch.values * 100, color=["#c44e52" if s == sc.in_sample["chosen"] else "#8c8c8c" for s in ch.index])
+    axes[1].set(yticks=range(len(ch)), yticklabels=ch.index, xlabel="% of halves choosing it", title="chosen on a half (red: the in-sample choice)")
+    axes[1].invert_yaxis()
+    return axes
