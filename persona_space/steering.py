@@ -8,80 +8,14 @@ import json, math, re
 from pathlib import Path
 from typing import Sequence
 import numpy as np, pandas as pd, torch
-from fastcore.basics import patch
-from .judges import OpenAIJudge, LocalJudge, OfflineJudge, AI_SELF, _judge
+from .judges import OfflineJudge, CATEGORIES, judge_categories
 from .activations import GenerationConfig, item_seed
 from .store import generation_store, generate_into
-from .interventions import steer_hooks, intervene
+from .interventions import Intervention, Steer
 
 # %% auto #0
-__all__ = ['CATEGORIES', 'CATEGORY_RUBRIC', 'PROTOTYPES', 'COLORS', 'repetitiveness', 'fragmentation', 'judge_categories',
-           'steering_items', 'steering_sweep', 'category_shares', 'sigmoid', 'fit_sigmoid', 'plot_shares', 'complete',
-           'prefill_sweep']
-
-# %% ../nbs/13_steering.ipynb #e1ab9745
-CATEGORIES = ("assistant", "human", "nonhuman", "incoherent")
-
-CATEGORY_RUBRIC = """Read a language model's answer and say who is speaking.
-
-Prompt: {question}
-
-Answer: {answer}
-
-0 = an AI, assistant, language model or program
-1 = a human being (a person with a job, a life, a family)
-2 = a non-human being: an animal, spirit, object, place, force of nature, deity or cosmic entity
-3 = impossible to tell: the text is broken, repetitive or off-topic
-Reply with one digit: 0, 1, 2 or 3."""
-
-PROTOTYPES = dict(
-    assistant=("Here are a few steps you can take to solve this problem.",
-               "When choosing between these options, it helps to weigh the costs and benefits of each one.",
-               "I'd be glad to help with that. Could you tell me a bit more about what you need?",
-               "There are several factors to consider, such as your budget, your timeline and your goals."),
-    human=("I am a nurse and I work long shifts at the city hospital.", "I grew up on a farm and now I run a small bakery with my sister.",
-           "My job is to teach history to teenagers, and I love my students.", "I'm a father of two and I spend weekends fixing old cars."),
-    nonhuman=("I am the ancient forest, and my roots remember every winter.", "I am a spirit of the wind, drifting between the stars.",
-              "I am the void between worlds, older than time itself.", "I am a dragon sleeping beneath the mountain, guarding my gold."))
-
-def repetitiveness(text:str) -> float:
-    "Share of repeated word trigrams in `text` (0: none repeat; near 1: one phrase over and over)."
-    w = text.lower().split()
-    grams = [tuple(w[i:i + 3]) for i in range(len(w) - 2)]
-    return 1 - len(set(grams)) / len(grams) if grams else 0.0
-
-_WORD = re.compile(r"[\"'(*]*([A-Za-z]+([-'’][A-Za-z]+)*|[0-9]+([.,:][0-9]+)*)[.,;:!?\"')*]*")
-
-def fragmentation(text:str) -> float:
-    "Share of whitespace-separated tokens that are not words or numbers (with their punctuation): `King-`, `-Ar-D-`, `golda-�ly`."
-    w = text.split()
-    return sum(not _WORD.fullmatch(t) for t in w) / len(w) if w else 0.0
-
-@patch
-def score_category(self:OfflineJudge, items, max_repeat:float=0.5, max_fragments:float=0.25):
-    "0 assistant, 1 human, 2 nonhuman, 3 incoherent: rules for broken text and AI self-description, then the nearest prototype."
-    ans = [it["answer"].strip() for it in items]
-    emb = self.embed([a or "." for a in ans])
-    protos = [self.embed(list(PROTOTYPES[c])) for c in ("assistant", "human", "nonhuman")]
-    out = []
-    for a, e in zip(ans, emb):
-        if len(a.split()) < 3 or repetitiveness(a) > max_repeat or fragmentation(a) > max_fragments: out.append(3)
-        elif AI_SELF.search(a) or re.search(r"\b(assistant|language model|chatbot|an ai)\b", a, re.I): out.append(0)
-        else: out.append(int(np.argmax([(P @ e).max() for P in protos])))
-    return out
-
-@patch
-def score_category(self:OpenAIJudge, items): return self._scores([CATEGORY_RUBRIC.format(**it) for it in items], 0, 3)
-
-@patch
-def score_category(self:LocalJudge, items):
-    return self.digit_probs([CATEGORY_RUBRIC.format(**it) for it in items], 4).argmax(-1).tolist()
-
-def judge_categories(judge, items:Sequence[dict], # each {"question", "answer"}
-                     cache=None, progress:bool=True) -> list[str]:
-    "Outcome category of each answer (one of `CATEGORIES`), cached and retried."
-    s = _judge(judge, "category", [dict(question=it["question"], answer=it["answer"]) for it in items], cache, 32, 3, 1.0, progress)
-    return [CATEGORIES[int(x)] for x in s]
+__all__ = ['COLORS', 'steering_items', 'steered_answers', 'steering_sweep', 'category_shares', 'sigmoid', 'fit_sigmoid',
+           'plot_shares', 'complete', 'prefill_sweep']
 
 # %% ../nbs/13_steering.ipynb #ec8c7c84
 def steering_items(questions:Sequence[str], # user turns
@@ -94,6 +28,17 @@ def steering_items(questions:Sequence[str], # user turns
                  messages=([{"role": "system", "content": s}] if s else []) + [{"role": "user", "content": q}])
             for n, s in zip(names, systems) for j, q in enumerate(questions)]
 
+# %% ../nbs/13_steering.ipynb #107a0649
+def steered_answers(model, steer:Intervention, # e.g. `Steer(axis, 4, layers, norms)`
+                    items:list[dict], out:str|Path, cfg:GenerationConfig=GenerationConfig(max_new_tokens=48),
+                    progress:bool=True) -> list[str]:
+    "Answers to `items` under `steer`, generated into (or read back from) the store `out/<steer.name>`."
+    store = generation_store(Path(out)/steer.name, model, cfg, steering=steer.info)
+    with steer.apply(model): generate_into(store, model, items, cfg, progress=progress)
+    text = dict(zip(*store.records([it["key"] for it in items])[["key", "text"]].values.T))
+    return [text[it["key"]] for it in items]
+
+# %% ../nbs/13_steering.ipynb #88b97f8d
 def steering_sweep(model, axis:torch.Tensor, # [n_layers, d_model]
                    norms:torch.Tensor, # [n_layers] mean residual norms (`mean_resid_norms`)
                    items:list[dict], strengths:Sequence[float], layers, # layer(s) to steer
@@ -102,16 +47,14 @@ def steering_sweep(model, axis:torch.Tensor, # [n_layers, d_model]
     "Answers and outcome categories for every item at every steering strength."
     judge, rows = judge or OfflineJudge(), []
     for a in strengths:
-        hooks = steer_hooks(axis, a, layers, norms) if a else []
-        store = generation_store(Path(out)/f"strength_{a:+g}", model, cfg, steering=dict(strength=a, layers=str(layers)))
-        with intervene(model, hooks): generate_into(store, model, items, cfg, progress=progress)
-        text = dict(zip(*store.records([it["key"] for it in items])[["key", "text"]].values.T))
-        rows += [dict(strength=a, key=it["key"], system=it.get("system", ""), question=it["question"], answer=text[it["key"]])
-                 for it in items]
+        answers = steered_answers(model, Steer(axis, a, layers, norms), items, out, cfg, progress)
+        rows += [dict(strength=a, key=it["key"], system=it.get("system", ""), question=it["question"], answer=t)
+                 for it, t in zip(items, answers)]
     df = pd.DataFrame(rows)
     df["category"] = judge_categories(judge, df.to_dict("records"), cache=Path(out)/"category_scores.jsonl", progress=progress)
     return df
 
+# %% ../nbs/13_steering.ipynb #c7c2392e
 def category_shares(df:pd.DataFrame) -> pd.DataFrame:
     "Share of each outcome category per strength (rows: strengths; columns: `CATEGORIES`)."
     return (pd.crosstab(df.strength, df.category, normalize="index").reindex(columns=list(CATEGORIES), fill_value=0.0))
@@ -176,8 +119,7 @@ def prefill_sweep(model, axis:torch.Tensor, norms:torch.Tensor, prefills:Sequenc
     for a in tqdm(strengths, desc="strengths", disable=not progress):
         keys = [f"{i}/{s}" for i in range(len(prefills)) for s in range(n_samples)]
         texts = [prefills[i] for i in range(len(prefills)) for _ in range(n_samples)]
-        with intervene(model, steer_hooks(axis, a, layers, norms) if a else []):
-            outs = complete(model, texts, cfg, keys)
+        with Steer(axis, a, layers, norms).apply(model): outs = complete(model, texts, cfg, keys)
         rows += [dict(strength=a, key=k, question=p, answer=p + o) for k, p, o in zip(keys, texts, outs)]
     df = pd.DataFrame(rows)
     df["category"] = judge_categories(judge, df.to_dict("records"), progress=progress)

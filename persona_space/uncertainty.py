@@ -307,7 +307,8 @@ def plot_convergence(summary:pd.DataFrame, # from `convergence_summary`
     return ax
 
 # %% ../nbs/18_uncertainty.ipynb #6f1a0c37
-from .evaluation import summarise, best_setting, CAPABILITIES
+from .tradeoffs import summarise, best_setting
+from .capabilities import CAPABILITIES
 
 def _strata(results:pd.DataFrame) -> pd.Series:
     "One stratum per item key: its kind, and its harm category for jailbreaks."
