@@ -7,10 +7,12 @@ from __future__ import annotations
 import argparse, hashlib, json, re, sys, tempfile, warnings
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 import numpy as np, pandas as pd, torch
 from .activations import GenerationConfig, turn_means
 from .chat import check_messages, encode_chat
-from .drift import DRIFT_CFG, ConversationFileError, load_official_transcripts, run_conversations, turn_projections
+from .conversations import ConversationFileError, load_official_transcripts
+from .trajectories import DRIFT_CFG, intervention_name, run_conversations, turn_projections
 from .export import check_run_model
 from .run import Run, as_run
 from .models import add_model_args
@@ -152,10 +154,11 @@ def run_caps(run:Run|str|Path, spec:str) -> Caps:
     run = as_run(run)
     return run.caps(*parse_cap(spec, run.n_layers))
 
-def _intervention(caps:Caps|None) -> str:
-    if caps is None: return "none"
+def _intervention(caps:Caps|None):
+    "The intervention replayed under: `caps`, named with a hash of its floors so stores of other calibrations never mix (None: none)."
+    if caps is None: return None
     taus = json.dumps({str(l): round(t, 6) for l, t in sorted(caps.taus.items())})
-    return f"cap:{caps.name}:{hashlib.sha1(taus.encode()).hexdigest()[:8]}"
+    return SimpleNamespace(name=f"cap:{caps.name}:{hashlib.sha1(taus.encode()).hexdigest()[:8]}", info=getattr(caps, "info", {}), hooks=caps.hooks)
 
 def replay(model, conversations:list[dict], # from `read_conversation_file`
            axis:torch.Tensor, layer:int, # projection: the axis and the layer
@@ -172,13 +175,13 @@ def replay(model, conversations:list[dict], # from `read_conversation_file`
         if not users or bad: raise ConversationFileError(f"{c['where']}: conversation {c['id']!r} " +
                                                          (f"has an empty user message (turn {bad[0]})" if users else "has no user messages to replay"))
         groups.setdefault(system, []).append(dict(id=c["id"], domain=c["domain"], user_turns=users))
-    name, tabs = _intervention(caps), []
+    live, tabs = _intervention(caps), []
+    name = intervention_name(live)
     with tempfile.TemporaryDirectory(prefix="persona-space-replay-") as t:
         root = Path(replay_dir) if replay_dir is not None else Path(t)
         for system, convs in groups.items():
             out = root/re.sub(r"[^\w.:=-]", "_", name)/f"sys-{hashlib.sha1((system or '').encode()).hexdigest()[:8]}"
-            rec = run_conversations(model, convs, out, cfg, max_turns, fwd_hooks=caps.hooks() if caps else None,
-                                    intervention=name, system=system, progress=progress)
+            rec = run_conversations(model, convs, out, cfg, max_turns, intervention=live, system=system, progress=progress)
             store = RunStore(out)
             proj = turn_projections(rec, store.activations(rec.key), axis, layer, acts_layers=store.config["layers"])
             tabs.append(proj.merge(rec[["conversation", "turn", "n_tokens"]], on=["conversation", "turn"], how="left"))

@@ -2,7 +2,7 @@
 # Catch the next upstream release before users do: install the NEWEST versions the package's ranges allow (not the
 # lock) into a scratch venv, print what differs from requirements.lock, and run the parity checks: the engine
 # self-check on the tiny and default models, the notebooks whose cells compare streamed activations with a
-# recompute (00_models, 01_chat, 02_activations, 12_drift), and the activation tests.
+# recompute (00_models, 01_chat, 02_activations, 12b_trajectories), and the activation tests.
 #   bash tools/check_upstream.sh                 # newest allowed versions
 #   bash tools/check_upstream.sh transformers==5.24.0   # or try given versions on top of the lock
 set -euo pipefail
@@ -28,6 +28,6 @@ from persona_space.models import load_model, check_engine, engine_versions
 print(engine_versions())
 for name in ('tiny', 'default'): print(name, check_engine(load_model(name)))"
 echo "== parity notebooks and tests"
-for nb in 00_models 01_chat 02_activations 12_drift; do "$V/bin/nbdev_test" --path "nbs/$nb.ipynb" --flags slow; done
+for nb in 00_models 01_chat 02_activations 12b_trajectories; do "$V/bin/nbdev_test" --path "nbs/$nb.ipynb" --flags slow; done
 "$V/bin/python" -m pytest -q -p no:cacheprovider tests/test_activations.py
 echo "upstream check passed"
