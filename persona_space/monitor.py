@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse, hashlib, json, re, sys, tempfile, warnings
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 import numpy as np, pandas as pd, torch
 from .activations import GenerationConfig, turn_means
 from .chat import check_messages, encode_chat
@@ -16,7 +15,7 @@ from .trajectories import DRIFT_CFG, intervention_name, run_conversations, turn_
 from .export import check_run_model
 from .run import Run, as_run
 from .models import add_model_args
-from .interventions import Caps, as_layers
+from .interventions import Caps, NamedHooks, as_layers
 from .store import RunStore
 from .vectors import project
 
@@ -158,7 +157,7 @@ def _intervention(caps:Caps|None):
     "The intervention replayed under: `caps`, named with a hash of its floors so stores of other calibrations never mix (None: none)."
     if caps is None: return None
     taus = json.dumps({str(l): round(t, 6) for l, t in sorted(caps.taus.items())})
-    return SimpleNamespace(name=f"cap:{caps.name}:{hashlib.sha1(taus.encode()).hexdigest()[:8]}", info=getattr(caps, "info", {}), hooks=caps.hooks)
+    return NamedHooks(f"cap:{caps.name}:{hashlib.sha1(taus.encode()).hexdigest()[:8]}", caps.hooks(), caps.info)
 
 def replay(model, conversations:list[dict], # from `read_conversation_file`
            axis:torch.Tensor, layer:int, # projection: the axis and the layer
