@@ -17,6 +17,7 @@ __all__ = ['add_dataclass_args', 'dataclass_from_args', 'add_info_args', 'cmd_in
 
 # %% ../nbs/90_cli.ipynb #0204d13b
 from .models import add_model_args, model_placement  # the flags of `load_model`, shared by every command
+from .vllm_engine import add_engine_args, engine_from_args  # --engine hf|vllm (vLLM itself is imported only when used)
 
 def _load(args):
     from persona_space.models import load_model_from_args
@@ -78,6 +79,7 @@ def add_generate_args(p:argparse.ArgumentParser):
     p.add_argument("file", help="JSONL: {'messages': [...]} or {'system': ..., 'user': ...} per line")
     p.add_argument("--out", required=True, help="run directory (resumable)")
     add_dataclass_args(p, GenerationConfig)
+    add_engine_args(p)
     return add_model_args(p)
 
 def cmd_generate(args):
@@ -87,10 +89,11 @@ def cmd_generate(args):
     items = read_conversations(args.file)
     m = _load(args)
     cfg = dataclass_from_args(GenerationConfig, args)
-    store = generation_store(args.out, m, cfg)
+    engine = engine_from_args(args)
+    store = generation_store(args.out, m, cfg, **({} if engine is None else dict(engine=engine.config())))
     done = sum(it["key"] in store for it in items)
     if done: print(f"resuming: {done} of {len(items)} answers already in {args.out}", file=sys.stderr)
-    generate_into(store, m, items, cfg)
+    generate_into(store, m, items, cfg, engine=engine)
     print(f"{len(store)} answers in {args.out} (records.jsonl, acts/*.safetensors)", file=sys.stderr)
 
 # %% ../nbs/90_cli.ipynb #439d0884
@@ -129,6 +132,7 @@ def add_run_args(p:argparse.ArgumentParser):
     p.add_argument("--prompts", default=None, help="prompt folder or official:PATH (default: the shipped set)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=32, help="answers generated together (default: %(default)s)")
+    add_engine_args(p)
     return add_model_args(p)
 
 def cmd_run(args):
@@ -137,7 +141,7 @@ def cmd_run(args):
     from persona_space.run import Run
     g = make_grid(args.grid, **dict(args.set or []))
     run_persona_space(args.model, args.out, g, args.prompts, args.judge, seed=args.seed, batch_size=args.batch_size,
-                      dtype=args.dtype, **model_placement(args))
+                      dtype=args.dtype, engine=engine_from_args(args), **model_placement(args))
     run = Run(args.out)
     keys = ("answers", "role_scores", "n_role_vectors", "pcs_for_70", "cos_axis_pc1", "assistant_end", "roleplay_end", "seconds")
     print(json.dumps({k: run.results[k] for k in keys if k in run.results}, indent=1))

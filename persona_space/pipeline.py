@@ -146,13 +146,15 @@ def _print_stage(msg:str, quiet:bool=False):
     "Print a stage's status line (`[1/3] generate: ...`) to stderr, unless `quiet`."
     if not quiet: print(msg, file=sys.stderr, flush=True)
 
-def generate_stage(model, out:Path, items:list[dict], g:Grid, seed:int=0, batch_size:int=32, progress:bool=True):
+def generate_stage(model, out:Path, items:list[dict], g:Grid, seed:int=0, batch_size:int=32, progress:bool=True,
+                   engine=None): # None: the project's loop; else e.g. a `VLLMEngine` (its config goes into the store's)
     "Generate (and capture) every item not yet in `out/generations`."
     cfg = GenerationConfig(max_new_tokens=g.max_new_tokens, seed=seed, batch_size=batch_size)
-    store = generation_store(Run(out).store_dir, model, cfg)
+    extra = {} if engine is None else dict(engine=engine.config())
+    store = generation_store(Run(out).store_dir, model, cfg, **extra)
     done = sum(it["key"] in store for it in items)
     _print_stage(f"[1/3] generate: {len(items)} answers ({done} already done), up to {g.max_new_tokens} tokens each", not progress)
-    return generate_into(store, model, items, cfg, progress=progress)
+    return generate_into(store, model, items, cfg, progress=progress, engine=engine)
 
 def judge_stage(store, ps:PromptSet, judge, out:Path, keys:list[str], progress:bool=True) -> pd.DataFrame:
     "Score the role and trait answers among `keys`; the answer table with a `score` column (NaN for default answers)."
@@ -244,17 +246,23 @@ def run_persona_space(model="default", # a loaded model, or anything `load_model
                       device:str|None=None, # where `load_model` puts the model (None: cuda, then mps, then cpu)
                       device_map=None, # HF device map for multi-GPU placement ("auto", a dict)
                       n_devices:int|None=None, # spread the model over this many GPUs
-                      progress:bool=True) -> dict:
+                      progress:bool=True,
+                      engine=None, # generation engine: None or "hf" (the project's loop), "vllm", or an engine object
+                      ) -> dict:
     "Generate, judge and analyse a grid; returns (and writes) `results.json`."
     from persona_space.models import load_model, model_fingerprint
     t0, out, g = time.time(), Path(out), make_grid(grid)
     ps = load_prompts(prompts)
     place = dict(device=device, device_map=device_map, n_devices=n_devices)
     judge = make_judge(judge, ps, place)  # a bad judge spec fails now, not after an hour of generation
-    model = load_model(model, dtype=dtype, **place) if isinstance(model, (str, Path)) else model
+    named = model if isinstance(model, (str, Path)) else None
+    model = load_model(model, dtype=dtype, **place) if named is not None else model
+    if isinstance(engine, str):  # after load_model, which writes the converted weights vLLM reads
+        from persona_space.vllm_engine import make_engine
+        engine = make_engine(engine, named)
     name = model.cfg.model_name.split("/")[-1]
     items = persona_items(ps, g, name)
-    store = generate_stage(model, out, items, g, seed, batch_size, progress)
+    store = generate_stage(model, out, items, g, seed, batch_size, progress, engine)
     t1 = time.time()
     keys = [it["key"] for it in items]
     rec = judge_stage(store, ps, judge, out, keys, progress)

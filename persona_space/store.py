@@ -134,7 +134,9 @@ def generation_store(path, model, cfg:GenerationConfig, layers:Iterable[int]|Non
     return RunStore(path, dict(model=model_fingerprint(model), generation=gen, layers=layers, **extra))
 
 def generate_into(store:RunStore, model, items:list[dict], # each {"key", "messages", ...metadata}
-                  cfg:GenerationConfig=GenerationConfig(), layers:Iterable[int]|None=None, progress:bool=True) -> RunStore:
+                  cfg:GenerationConfig=GenerationConfig(), layers:Iterable[int]|None=None, progress:bool=True,
+                  engine=None, # None: the project's loop (`iter_generate`); else an object with its signature, e.g. `VLLMEngine`
+                 ) -> RunStore:
     "Generate answers for the items not yet in `store`, writing each batch as it finishes."
     done = [it for it in items if it["key"] in store]
     if done:  # a key answered before must have been asked the same thing
@@ -144,7 +146,8 @@ def generate_into(store:RunStore, model, items:list[dict], # each {"key", "messa
             if bad: raise StoreMismatchError(f"{store.path} holds answers to other prompts under the keys {bad[:5]} ({len(bad)} in all); "
                                              "use a new directory, or delete it to start over")
     todo = [it for it in items if it["key"] not in store]
-    for answers in iter_generate(model, todo, cfg, layers, progress):
+    gen = iter_generate if engine is None else engine.iter_generate
+    for answers in gen(model, todo, cfg, layers, progress):
         meta = {it["key"]: it for it in todo}
         store.add([{**meta[a.key], **a.meta()} for a in answers], torch.stack([a.acts for a in answers]))
     return store
