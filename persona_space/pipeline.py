@@ -42,7 +42,7 @@ GRIDS = dict(
     reduced=Grid(n_roles=50, n_prompts=5, n_questions=4, n_default_questions=24, n_traits=24, n_pairs=2, n_trait_questions=4,
                  max_new_tokens=48, recipe="reduced", trait_min_gap=0, trait_min_pairs=3),
     smoke=Grid(n_roles=6, n_prompts=2, n_questions=2, n_default_questions=3, n_traits=3, n_pairs=1, n_trait_questions=2,
-               max_new_tokens=8, recipe=Recipe((0, 1, 2, 3), 1, pool=True), trait_min_gap=-100, trait_min_pairs=1),
+               max_new_tokens=8, recipe=Recipe((0, 1, 2, 3), 1, pool_scores=True), trait_min_gap=-100, trait_min_pairs=1),
 )
 
 def make_grid(name:str|Grid="reduced", **overrides) -> Grid:

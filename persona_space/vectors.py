@@ -38,11 +38,11 @@ class Recipe:
     "Which judged answers make role vectors."
     scores: tuple[int, ...] # scores that make vectors
     min_count: int # a (role, score) vector needs at least this many answers
-    pool: bool = False # pool the scores into one vector per role (for small grids)
+    pool_scores: bool = False # one vector per role from all its kept scores together (for small grids)
 
 RECIPES = dict(paper=Recipe((2, 3), 10), # the paper: somewhat and fully as separate vectors, >= 10 answers each
                official=Recipe((3,), 50), # the official code: fully only, >= 50 answers
-               reduced=Recipe((2, 3), 2, pool=True)) # small grids: somewhat + fully pooled per role, >= 2 answers
+               reduced=Recipe((2, 3), 2, pool_scores=True)) # small grids: somewhat + fully pooled per role, >= 2 answers
 
 def _recipe(r) -> Recipe:
     if isinstance(r, Recipe): return r
@@ -58,14 +58,16 @@ def role_vectors(records:pd.DataFrame, # one row per answer: kind, role, score, 
     rec, r = records.reset_index(drop=True), _recipe(recipe)
     if len(rec) != len(acts): raise ValueError(f"{len(rec)} records but {len(acts)} activation rows")
     ok = rec["kind"].eq("role") & rec["score"].isin(r.scores) & rec["n_tokens"].gt(0)
-    group = rec["score"].where(~ok | (not r.pool), -1)  # -1 marks pooled scores
+    kept = rec[ok]
+    groups = (kept.groupby("role").groups if r.pool_scores  # one group per role: (role, None)
+              else kept.groupby(["role", "score"]).groups)  # one group per (role, score)
     meta, vecs = [], []
-    for (role, score), idx in rec[ok].groupby([rec["role"], group]).groups.items():
+    for key, idx in groups.items():
+        role, score = (key, None) if r.pool_scores else (key[0], int(key[1]))
         if len(idx) < r.min_count: continue
         vecs.append(acts[list(idx)].float().mean(0))
         kind = rec.loc[idx[0], "role_kind"] if "role_kind" in rec else None
-        meta.append(dict(name=role if r.pool else f"{role}/{int(score)}", role=role, score=int(score) if score >= 0 else None,
-                         count=len(idx), role_kind=kind))
+        meta.append(dict(name=role if score is None else f"{role}/{score}", role=role, score=score, count=len(idx), role_kind=kind))
     if not vecs: raise ValueError(f"No role has {r.min_count}+ answers with scores {r.scores}: "
                                   "judge more answers, or use a recipe with a lower min_count (e.g. 'reduced')")
     return VectorSet(torch.stack(vecs), pd.DataFrame(meta), dict(recipe=str(r)))
