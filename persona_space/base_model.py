@@ -233,7 +233,7 @@ def separation_by_layer(roles:VectorSet, reference:torch.Tensor|None=None, layer
 # %% ../nbs/19_base_model.ipynb #41086d1a
 def is_broken(completion:str, max_repeat:float=0.5, max_fragments:float=0.25) -> bool:
     "The offline judge's incoherence rules, applied to the completion alone (the stem's own words would hide an empty one)."
-    from persona_space.steering import repetitiveness, fragmentation
+    from persona_space.judges import repetitiveness, fragmentation
     c = completion.strip()
     return len(c.split()) < 3 or repetitiveness(c) > max_repeat or fragmentation(c) > max_fragments
 
