@@ -176,6 +176,36 @@ def shared_prefixes(seqs:list[list[int]], # token ids of each row's prompt
         for r in rows: group[r], plen[r] = g, n
     return group, plen
 
+# %% ../nbs/02_activations.ipynb #5f1e2a79
+from transformers.cache_utils import DynamicLayer
+
+class _GrowingLayer(DynamicLayer):
+    "A `DynamicLayer` that appends into spare room of a buffer instead of concatenating the whole cache at every step."
+    def update(self, key_states, value_states, *args, **kwargs):
+        if not self.is_initialized: self.lazy_initialization(key_states, value_states); self._n, self._kv = 0, None
+        n, m = self._n, key_states.shape[-2]
+        if self._kv is None or n + m > self._kv[0].shape[-2]:
+            cap = max(2 * (n + m), n + m + 64)
+            new = [x.new_empty((*x.shape[:-2], cap, x.shape[-1])) for x in (key_states, value_states)]
+            if n: new[0][..., :n, :], new[1][..., :n, :] = self.keys, self.values
+            self._kv = new
+        self._kv[0][..., n:n + m, :], self._kv[1][..., n:n + m, :] = key_states, value_states
+        self._n = n + m
+        self.keys, self.values = self._kv[0][..., :self._n, :], self._kv[1][..., :self._n, :]
+        return self.keys, self.values
+    def batch_select_indices(self, indices:torch.Tensor):
+        if self.get_seq_length() > 0:
+            self._kv = [x[indices] for x in self._kv]
+            self.keys, self.values = self._kv[0][..., :self._n, :], self._kv[1][..., :self._n, :]
+
+def _growing_cache():
+    "An empty `DynamicCache` whose layers are `_GrowingLayer`s."
+    from transformers import DynamicCache
+    cache = DynamicCache()
+    if not getattr(cache, "layers", None) and getattr(cache, "layer_class_to_replicate", None) is DynamicLayer:
+        cache.layer_class_to_replicate = _GrowingLayer
+    return cache
+
 # %% ../nbs/02_activations.ipynb #5f1e2a73
 def _prefill(hf, encs, pad_id:int, dev, cache, kw:dict, share:bool):
     "Run the prompts into `cache`; (next-token logits, attention mask, position ids of the last prompt token)."
@@ -225,8 +255,7 @@ def generate_batch(model, conversations:list[list[dict]], # each ends with a use
     gens = [torch.Generator().manual_seed(item_seed(cfg.seed, k)) for k in keys]
     think = ThinkFilter(tok, [e.text for e in encs])
     weights, cut = [], [0] * B  # per step: [B] weight of each fed token (-1: none); answer i starts at generated token cut[i]
-    from transformers import DynamicCache
-    cache, kw, acc = DynamicCache(), _forward_kw(hf), ResidMeans(model, layers)
+    cache, kw, acc = _growing_cache(), _forward_kw(hf), ResidMeans(model, layers)
     with model.hooks(fwd_hooks=acc.fwd_hooks):
         logits, mask, pos = _prefill(hf, encs, tok.pad_token_id, dev, cache, kw, share_prefix)
         alive, out = torch.ones(B, dtype=torch.bool), []
