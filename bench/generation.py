@@ -133,6 +133,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="default"); p.add_argument("--dtype", default="float32")
     p.add_argument("--answers", type=int, default=64); p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--max-new-tokens", type=int, help="override the grid's 48 (for quick checks)")
     p.add_argument("--repeats", type=int, default=3); p.add_argument("--seed", type=int, default=0)
     p.add_argument("--skip-official", action="store_true"); p.add_argument("--dtype-check", action="store_true")
     p.add_argument("--json", help="also write the results here")
@@ -146,6 +147,7 @@ def main():
     model = load_model(args.model, dtype=args.dtype)
     tok = model.tokenizer
     items, g = workload(args.answers, model.cfg.model_name.split("/")[-1])
+    if args.max_new_tokens: import dataclasses; g = dataclasses.replace(g, max_new_tokens=args.max_new_tokens)
     old = baseline_module()
     plain = plain_hf(args.model, model.original_model.dtype)
     stops = set(stop_ids(model, GenerationConfig()))
