@@ -5,16 +5,16 @@
 # %% ../nbs/02_activations.ipynb #83e40c0f
 from __future__ import annotations
 from dataclasses import dataclass, field, asdict
-import hashlib, inspect, warnings
+import hashlib, inspect, json, warnings
 from typing import Iterable, Iterator
 import torch
 from tqdm.auto import tqdm
 from .chat import encode_chat, pad_left, positions, THINK_OPEN, THINK_CLOSE
 
 # %% auto #0
-__all__ = ['ContextOverflowError', 'NonFiniteActivationsError', 'ResidMeans', 'GenerationConfig', 'item_seed', 'sample_next',
-           'Answer', 'stop_ids', 'single_token_id', 'ThinkFilter', 'generate_batch', 'recompute_means', 'iter_generate',
-           'generate', 'turn_means']
+__all__ = ['ContextOverflowError', 'NonFiniteActivationsError', 'ResidMeans', 'GenerationConfig', 'item_seed', 'top_p_filter',
+           'sample_next', 'Answer', 'stop_ids', 'single_token_id', 'ThinkFilter', 'shared_prefixes', 'generate_batch',
+           'recompute_means', 'iter_generate', 'generate', 'turn_means']
 
 # %% ../nbs/02_activations.ipynb #309509c6
 class ContextOverflowError(ValueError):
@@ -70,15 +70,26 @@ def item_seed(seed:int, key:str) -> int:
     "A 63-bit seed for one item, from the run seed and the item key."
     return int.from_bytes(hashlib.sha256(f"{seed}:{key}".encode()).digest()[:8], "little") >> 1
 
+def top_p_filter(probs:torch.Tensor, top_p:float, # [batch, vocab] probabilities; the nucleus mass
+                 k:int=64, # candidates looked at first (grown until every row's nucleus fits)
+                ) -> torch.Tensor:
+    "`probs` with every token outside the nucleus set to 0: a token stays when the mass of the tokens above it is at most `top_p`."
+    V = probs.shape[-1]
+    while True:  # a nucleus is usually a few dozen tokens: `topk` finds it without sorting the whole vocabulary
+        k = min(k, V)
+        p, idx = probs.topk(k, dim=-1)
+        before = p.cumsum(-1) - p
+        if k == V or bool((before[:, -1] > top_p).all()): break  # each row drops its k-th candidate, hence all later ones
+        k *= 4
+    p[before > top_p] = 0
+    return torch.zeros_like(probs).scatter_(-1, idx, p)
+
 def sample_next(logits:torch.Tensor, cfg:GenerationConfig, generators:list[torch.Generator]) -> torch.Tensor:
     "Sample one token per row of `logits` `[batch, vocab]` with temperature and top-p (CPU result)."
     logits = logits.float().cpu()
     if cfg.temperature <= 0: return logits.argmax(-1)
     probs = torch.softmax(logits / cfg.temperature, dim=-1)
-    if cfg.top_p < 1:
-        p, idx = probs.sort(dim=-1, descending=True)
-        p[(p.cumsum(-1) - p) > cfg.top_p] = 0
-        probs = torch.zeros_like(probs).scatter_(-1, idx, p)
+    if cfg.top_p < 1: probs = top_p_filter(probs, cfg.top_p)
     return torch.cat([torch.multinomial(probs[i], 1, generator=g) for i, g in enumerate(generators)])
 
 # %% ../nbs/02_activations.ipynb #e19817c5
@@ -142,11 +153,92 @@ class ThinkFilter:
                 else: w[j] = 0
         return w, restart
 
+# %% ../nbs/02_activations.ipynb #5f1e2a71
+def shared_prefixes(seqs:list[list[int]], # token ids of each row's prompt
+                    min_len:int=16, # shortest prefix worth sharing
+                   ) -> tuple[list[int], list[int]]: # (group of each row, or -1; length of each row's shared prefix, or 0)
+    "Group the rows whose prompts start with the same `min_len`+ tokens, and the length of the prefix each group shares."
+    order = sorted(range(len(seqs)), key=lambda i: seqs[i])
+    def lcp(a, b):
+        n = min(len(a), len(b))
+        return next((j for j in range(n) if a[j] != b[j]), n)
+    groups, cur = [], [order[0]] if order else []
+    shared = [len(seqs[order[0]])] if order else []  # per group: tokens all its rows share
+    for i, j in zip(order, order[1:]):
+        n = lcp(seqs[i], seqs[j])
+        if n >= min_len: cur.append(j); shared[-1] = min(shared[-1], n)
+        else: groups.append(cur); cur = [j]; shared.append(len(seqs[j]))
+    if cur: groups.append(cur)
+    group, plen = [-1] * len(seqs), [0] * len(seqs)
+    for g, (rows, n) in enumerate(zip(groups, shared)):
+        n = min(n, min(len(seqs[r]) for r in rows) - 1)
+        if len(rows) < 2 or n < min_len: continue
+        for r in rows: group[r], plen[r] = g, n
+    return group, plen
+
+# %% ../nbs/02_activations.ipynb #5f1e2a79
+from transformers.cache_utils import DynamicLayer
+
+class _GrowingLayer(DynamicLayer):
+    "A `DynamicLayer` that appends into spare room of a buffer instead of concatenating the whole cache at every step."
+    def update(self, key_states, value_states, *args, **kwargs):
+        if not self.is_initialized: self.lazy_initialization(key_states, value_states); self._n, self._kv = 0, None
+        n, m = self._n, key_states.shape[-2]
+        if self._kv is None or n + m > self._kv[0].shape[-2]:
+            cap = max(2 * (n + m), n + m + 64)
+            new = [x.new_empty((*x.shape[:-2], cap, x.shape[-1])) for x in (key_states, value_states)]
+            if n: new[0][..., :n, :], new[1][..., :n, :] = self.keys, self.values
+            self._kv = new
+        self._kv[0][..., n:n + m, :], self._kv[1][..., n:n + m, :] = key_states, value_states
+        self._n = n + m
+        self.keys, self.values = self._kv[0][..., :self._n, :], self._kv[1][..., :self._n, :]
+        return self.keys, self.values
+    def batch_select_indices(self, indices:torch.Tensor):
+        if self.get_seq_length() > 0:
+            self._kv = [x[indices] for x in self._kv]
+            self.keys, self.values = self._kv[0][..., :self._n, :], self._kv[1][..., :self._n, :]
+
+def _growing_cache():
+    "An empty `DynamicCache` whose layers are `_GrowingLayer`s."
+    from transformers import DynamicCache
+    cache = DynamicCache()
+    if not getattr(cache, "layers", None) and getattr(cache, "layer_class_to_replicate", None) is DynamicLayer:
+        cache.layer_class_to_replicate = _GrowingLayer
+    return cache
+
+# %% ../nbs/02_activations.ipynb #5f1e2a73
+def _prefill(hf, encs, pad_id:int, dev, cache, kw:dict, share:bool):
+    "Run the prompts into `cache`; (next-token logits, attention mask, position ids of the last prompt token)."
+    seqs = [e.ids for e in encs]
+    group, plen = shared_prefixes(seqs) if share else ([-1] * len(seqs), [0] * len(seqs))
+    heads = sorted({g: r for r, g in reversed(list(enumerate(group))) if g >= 0}.items())  # (group, first row)
+    B, L = len(seqs), max(map(len, seqs))
+    if heads:  # worth it when the padded token count drops by a fifth (singletons still pay their full prompt)
+        P, S = max(plen), max(len(s) - n for s, n in zip(seqs, plen))
+        share = len(heads) * P + B * S < 0.8 * B * L
+    if not (share and heads):
+        ids, mask = pad_left(seqs, pad_id, dev)
+        pos = positions(mask)
+        logits = hf(input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=cache, use_cache=True, **kw).logits[:, -1]
+        return logits, mask, pos[:, -1:]
+    pids, pmask = pad_left([seqs[r][:plen[r]] for _, r in heads], pad_id, dev)
+    hf(input_ids=pids, attention_mask=pmask, position_ids=positions(pmask), past_key_values=cache, use_cache=True, **kw)
+    slot = {g: k for k, (g, _) in enumerate(heads)}
+    src = torch.tensor([slot.get(g, 0) for g in group], device=dev)  # rows without a prefix borrow slot 0, masked out
+    cache.batch_select_indices(src)
+    has = torch.tensor([g >= 0 for g in group], device=dev)
+    sids, smask = pad_left([s[n:] for s, n in zip(seqs, plen)], pad_id, dev)
+    mask = torch.cat([pmask[src] * has[:, None], smask], 1)
+    pos = positions(mask)[:, pmask.shape[1]:]
+    logits = hf(input_ids=sids, attention_mask=mask, position_ids=pos, past_key_values=cache, use_cache=True, **kw).logits[:, -1]
+    return logits, mask, pos[:, -1:]
+
 # %% ../nbs/02_activations.ipynb #3eb9a8c1
 @torch.inference_mode()
 def generate_batch(model, conversations:list[list[dict]], # each ends with a user turn
                    cfg:GenerationConfig=GenerationConfig(), keys:list[str]|None=None, # item keys (seeds)
                    layers:Iterable[int]|None=None, # layers to record (default: all)
+                   share_prefix:bool=True, # compute a prompt prefix that several rows share once (`shared_prefixes`)
                   ) -> list[Answer]:
     "Generate one answer per conversation and return it with its per-layer mean residual stream (think blocks excluded)."
     if not conversations: raise ValueError("Empty batch: no conversations to generate from")
@@ -159,17 +251,14 @@ def generate_batch(model, conversations:list[list[dict]], # each ends with a use
     max_new = min(cfg.max_new_tokens, n_ctx - longest)
     if max_new < cfg.max_new_tokens: warnings.warn(f"Answers capped at {max_new} tokens to fit the {n_ctx}-token context")
     dev = hf.get_input_embeddings().weight.device
-    ids, mask = pad_left([e.ids for e in encs], tok.pad_token_id, dev)
     B, stops = len(encs), torch.tensor(stop_ids(model, cfg))
     gens = [torch.Generator().manual_seed(item_seed(cfg.seed, k)) for k in keys]
     think = ThinkFilter(tok, [e.text for e in encs])
     weights, cut = [], [0] * B  # per step: [B] weight of each fed token (-1: none); answer i starts at generated token cut[i]
-    from transformers import DynamicCache
-    cache, kw, acc = DynamicCache(), _forward_kw(hf), ResidMeans(model, layers)
+    cache, kw, acc = _growing_cache(), _forward_kw(hf), ResidMeans(model, layers)
     with model.hooks(fwd_hooks=acc.fwd_hooks):
-        pos = positions(mask)
-        logits = hf(input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=cache, use_cache=True, **kw).logits[:, -1]
-        pos, alive, out = pos[:, -1:], torch.ones(B, dtype=torch.bool), []
+        logits, mask, pos = _prefill(hf, encs, tok.pad_token_id, dev, cache, kw, share_prefix)
+        alive, out = torch.ones(B, dtype=torch.bool), []
         rows, acc.n_rows = torch.arange(B), B  # rows: which answers the batch still holds
         for t in range(max_new):
             if t < cfg.min_new_tokens: logits = logits.index_fill(-1, stops.to(logits.device), float("-inf"))
@@ -222,6 +311,7 @@ def recompute_means(model, conversation:list[dict], answer_ids:list[int]) -> tor
 def iter_generate(model, items:list[dict], # each {"key": str, "messages": [...]}
                   cfg:GenerationConfig=GenerationConfig(), layers:Iterable[int]|None=None,
                   progress:bool=True, # show a progress bar with an ETA
+                  share_prefix:bool=True, # batch items with the same conversation before their last turn together, and share its KV
                  ) -> Iterator[list[Answer]]:
     "Generate answers for `items` batch by batch, yielding each batch's `Answer`s."
     if not items: return
@@ -229,17 +319,23 @@ def iter_generate(model, items:list[dict], # each {"key": str, "messages": [...]
     if len(set(keys)) != len(keys): raise ValueError("Item keys must be unique")
     lens = [len(encode_chat(model.tokenizer, it["messages"], add_generation_prompt=True)) for it in items]
     order = sorted(range(len(items)), key=lambda i: -lens[i])
+    if share_prefix:  # whole groups (same system prompt) in a batch, the groups with the longest prompts first
+        ctx = [json.dumps(it["messages"][:-1], sort_keys=True) for it in items]
+        longest = {}
+        for i in order: longest.setdefault(ctx[i], lens[i])
+        order = sorted(order, key=lambda i: (-longest[ctx[i]], ctx[i]))  # stable: longest first within a group
     with tqdm(total=len(items), desc="generating", unit="answer", disable=not progress) as bar:
         for s in range(0, len(order), cfg.batch_size):
             batch = [items[i] for i in order[s:s + cfg.batch_size]]
-            answers = generate_batch(model, [it["messages"] for it in batch], cfg, [it["key"] for it in batch], layers)
+            answers = generate_batch(model, [it["messages"] for it in batch], cfg, [it["key"] for it in batch], layers, share_prefix)
             bar.update(len(batch))
             yield answers
 
-def generate(model, items:list[dict], cfg:GenerationConfig=GenerationConfig(), layers=None, progress:bool=True) -> list[Answer]:
+def generate(model, items:list[dict], cfg:GenerationConfig=GenerationConfig(), layers=None, progress:bool=True,
+             share_prefix:bool=True) -> list[Answer]:
     "All answers for `items`, in the order of `items`."
     pos = {it["key"]: i for i, it in enumerate(items)}
-    return sorted((a for b in iter_generate(model, items, cfg, layers, progress) for a in b), key=lambda a: pos[a.key])
+    return sorted((a for b in iter_generate(model, items, cfg, layers, progress, share_prefix) for a in b), key=lambda a: pos[a.key])
 
 # %% ../nbs/02_activations.ipynb #e3f503a8
 @torch.inference_mode()

@@ -58,3 +58,26 @@ def test_spans_and_turn_means_on_random_conversations(tiny, seed):
     for c, got in zip(convs, batched):
         alone, = turn_means(tiny, [c], batch_size=1)
         torch.testing.assert_close(got, alone, atol=1e-5, rtol=1e-4)  # left padding never leaks into a turn's mean
+
+@pytest.mark.parametrize("seed", range(3))
+def test_shared_prefix_equals_plain_prefill_on_random_batches(tiny, seed):
+    "Random groups of questions under shared system prompts (and loners): the same sampled answers and means with or without prefix sharing."
+    rng = random.Random(seed)
+    systems = ["You are a ghost in an old mill, and you speak softly.", "Be terse. Answer like a tired sailor would."]
+    question = lambda: "".join(rng.choice("abc xyz?!é") for _ in range(rng.randint(1, 25)))
+    convs = [[{"role": "system", "content": sp}, {"role": "user", "content": question()}] for sp in systems for _ in range(rng.randint(2, 3))]
+    convs += [[{"role": "user", "content": question()}] for _ in range(rng.randint(1, 2))]  # loners: no shared prefix
+    rng.shuffle(convs)
+    cfg = GenerationConfig(max_new_tokens=8, seed=seed)
+    fed = []
+    h = tiny.original_model.get_input_embeddings().register_forward_pre_hook(
+        lambda m, args, kw: fed.append((kw["input_ids"] if "input_ids" in kw else args[0]).numel()), with_kwargs=True)
+    try:
+        shared = generate_batch(tiny, convs, cfg, share_prefix=True); n_shared, fed[:] = sum(fed), []
+        plain = generate_batch(tiny, convs, cfg, share_prefix=False); n_plain = sum(fed)
+    finally: h.remove()
+    assert n_shared < n_plain  # the prefixes were shared
+    assert [a.token_ids for a in shared] == [a.token_ids for a in plain]
+    for c, a, b in zip(convs, shared, plain):
+        torch.testing.assert_close(a.acts, b.acts, atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(a.acts, recompute_means(tiny, c, a.token_ids), atol=1e-5, rtol=1e-4)
