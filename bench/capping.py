@@ -19,7 +19,7 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=5)
     args = p.parse_args(argv)
     from persona_space.models import load_model
-    from persona_space.activations import GenerationConfig, generate_batch
+    from persona_space.activations import GenerationConfig, answer_batch
     from persona_space.interventions import calibrate_caps, intervene
     model = load_model(args.model, dtype=args.dtype)
     L, D = model.cfg.n_layers, model.cfg.d_model
@@ -28,12 +28,12 @@ def main(argv=None):
     cfg = GenerationConfig(max_new_tokens=n, min_new_tokens=n, temperature=0.7, top_p=0.9, seed=0)
     axis = torch.randn(L, D, generator=torch.Generator().manual_seed(0))
     # floors at the median of the model's own answer activations, so the caps really act on about half the tokens
-    calib = torch.stack([a.acts for a in generate_batch(model, convs, cfg)])
+    calib = torch.stack([a.acts for a in answer_batch(model, convs, cfg)])
     k = min(args.layers, L); a = (L - k) // 2
     caps = calibrate_caps(calib, axis, f"{a}:{a + k}", 50)
-    def plain(): return generate_batch(model, convs, cfg)
+    def plain(): return answer_batch(model, convs, cfg)
     def capped():
-        with intervene(model, caps.hooks()): return generate_batch(model, convs, cfg)
+        with intervene(model, caps.hooks()): return answer_batch(model, convs, cfg)
     med, runs, _ = interleaved(dict(plain=plain, capped=capped), args.repeats)
     ratio = med["capped"] / med["plain"]
     print(json.dumps(dict(model=model.cfg.model_name, dtype=args.dtype, batch=args.batch, tokens=n, capped_layers=caps.layers,

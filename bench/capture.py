@@ -54,7 +54,7 @@ def interleaved(fns:dict, repeats, warmup=None):
 def bench_speed(args):
     from persona_space.models import load_model
     from persona_space.chat import encode_chat, pad_left
-    from persona_space.activations import GenerationConfig, generate_batch, recompute_means, stop_ids
+    from persona_space.activations import GenerationConfig, answer_batch, recompute_means, stop_ids
     model = load_model(args.model, dtype=args.dtype)
     tok, hf = model.tokenizer, model.original_model
     convs = conversations(args.batch, args.workload)
@@ -64,7 +64,7 @@ def bench_speed(args):
            else GenerationConfig(max_new_tokens=n, temperature=0))
     ids, mask = pad_left([encode_chat(tok, c, add_generation_prompt=True).ids for c in convs], tok.pad_token_id)
 
-    def ours(): return generate_batch(model, convs, cfg)
+    def ours(): return answer_batch(model, convs, cfg)
     def hf_generate():
         torch.manual_seed(0)
         with torch.inference_mode():
@@ -125,14 +125,14 @@ CHILD = """
 import json, resource, sys, tempfile
 from persona_space.models import load_model
 from persona_space.activations import GenerationConfig
-from persona_space.store import generation_store, generate_into
+from persona_space.store import generation_store, fill_store
 model_name, dtype, n, tokens = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 sys.path.insert(0, sys.argv[5]); from capture import conversations
 model = load_model(model_name, dtype=dtype)
 loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 cfg = GenerationConfig(max_new_tokens=tokens, min_new_tokens=tokens, batch_size=16)
 items = [dict(key=str(i), messages=c) for i, c in enumerate(conversations(n))]
-store = generate_into(generation_store(tempfile.mkdtemp(), model, cfg), model, items, cfg, progress=False)
+store = fill_store(generation_store(tempfile.mkdtemp(), model, cfg), model, items, cfg, progress=False)
 assert len(store) == n
 print(json.dumps(dict(n=n, peak_after_load_mb=loaded, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
 """

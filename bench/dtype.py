@@ -30,7 +30,7 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "0")) or os.cpu_count() or 1)
     from persona_space.models import load_model
-    from persona_space.activations import GenerationConfig, generate_batch
+    from persona_space.activations import GenerationConfig, answer_batch
     from persona_space.chat import encode_chat, pad_left
     models = {dt: load_model(args.model, dtype=dt) for dt in ("float32", "bfloat16")}
     plains = {dt: plain_hf(args.model, getattr(torch, dt)) for dt in models}
@@ -39,7 +39,7 @@ def main():
     convs = [it["messages"] for it in items]
     cfg = GenerationConfig(max_new_tokens=args.tokens, min_new_tokens=args.tokens, seed=0)  # every answer args.tokens long
     ids, mask = pad_left([encode_chat(tok, c, add_generation_prompt=True).ids for c in convs], tok.pad_token_id)
-    def ours(dt): return generate_batch(models[dt], convs, cfg)
+    def ours(dt): return answer_batch(models[dt], convs, cfg)
     def hf(dt):
         torch.manual_seed(0)
         with torch.inference_mode():
@@ -48,7 +48,7 @@ def main():
     def prefill(dt):
         with torch.inference_mode(): plains[dt](input_ids=ids, attention_mask=mask, logits_to_keep=1)
     w = GenerationConfig(max_new_tokens=2)
-    for dt in models: generate_batch(models[dt], convs[:2], w)
+    for dt in models: answer_batch(models[dt], convs[:2], w)
     fns = {f"{k}_{dt}": (lambda f=f, dt=dt: f(dt)) for k, f in dict(ours=ours, hf_generate=hf, prefill=prefill).items() for dt in models}
     med, raw, _ = interleaved(fns, args.repeats)
     c = models["float32"].cfg

@@ -153,21 +153,21 @@ def main():
     stops = set(stop_ids(model, GenerationConfig()))
     tmp = tempfile.mkdtemp(prefix="bench_generation_")
     runs = {"n": 0}
-    def stage(loop):  # the generation stage into a fresh run directory, with `loop` as the store's iter_generate
+    def stage(loop):  # the generation stage into a fresh run directory, with `loop` as the store's iter_answers
         runs["n"] += 1
-        store_mod.iter_generate, keep = loop, store_mod.iter_generate
+        store_mod.iter_answers, keep = loop, store_mod.iter_answers
         try: st = generate_stage(model, Path(tmp)/f"run{runs['n']}", items, g, args.seed, args.batch, progress=False)
-        finally: store_mod.iter_generate = keep
+        finally: store_mod.iter_answers = keep
         rec = st.records([it["key"] for it in items])
         return rec, st
-    from persona_space.activations import iter_generate as new_loop
+    from persona_space.activations import iter_answers as new_loop
     fns = dict(baseline=lambda: stage(old.iter_generate), ours=lambda: stage(new_loop))
     if not args.skip_official: fns["official"] = lambda: official_recipe(plain, tok, items, g, args.seed, args.batch, stops)
     # warm-up: one small batch through each path
     w = items[:4]
     old.generate_batch(model, [it["messages"] for it in w], GenerationConfig(max_new_tokens=2))
-    from persona_space.activations import generate_batch
-    generate_batch(model, [it["messages"] for it in w], GenerationConfig(max_new_tokens=2))
+    from persona_space.activations import answer_batch
+    answer_batch(model, [it["messages"] for it in w], GenerationConfig(max_new_tokens=2))
     if not args.skip_official: official_recipe(plain, tok, w, type(g)(max_new_tokens=2), args.seed, args.batch, stops)
     med, raw, last = interleaved(fns, args.repeats)
     # what the runs produced: answer lengths, and whether ours equals the baseline (same seeds) and a run_with_cache recompute
@@ -177,8 +177,8 @@ def main():
     same = rec_ours["text"].values == rec_base["text"].values
     acts_o, acts_b = st_ours.activations(keys), st_base.activations(keys)
     diff_vs_base = max([float((acts_o[i] - acts_b[i]).abs().max()) for i in range(len(items)) if same[i]], default=float("nan"))
-    # one role prompt's questions (a shared prefix) through generate_batch, against a run_with_cache recompute
-    probe = generate_batch(model, [it["messages"] for it in items[:4]], GenerationConfig(max_new_tokens=g.max_new_tokens, seed=args.seed), keys[:4])
+    # one role prompt's questions (a shared prefix) through answer_batch, against a run_with_cache recompute
+    probe = answer_batch(model, [it["messages"] for it in items[:4]], GenerationConfig(max_new_tokens=g.max_new_tokens, seed=args.seed), keys[:4])
     diff_vs_recompute = max(float((a.acts - recompute_means(model, it["messages"], a.token_ids)).abs().max()) for a, it in zip(probe, items[:4]))
     # compute bound: plain forwards over every item's prompt + our answer (token ids re-encoded from the stored text is lossy; use lengths)
     prompts = [encode_chat(tok, it["messages"], add_generation_prompt=True).ids for it in items]

@@ -6,7 +6,7 @@
 
 For each batch size it times, on the same prompts and the same number of new tokens (every answer is forced to
 --tokens tokens with min_new_tokens, so random weights cannot end an answer early):
-  capture: the project's generation (`persona_space.activations.generate`) recording the mean residual stream of
+  capture: the project's generation (`persona_space.activations.answer_items`) recording the mean residual stream of
            every layer over the answer;
   hf:      plain Hugging Face `generate` with the same sampling, no capture.
 It prints tokens per second (new tokens / wall time), the capture/hf time ratio and the peak GPU memory of each
@@ -59,7 +59,7 @@ def timed(fn, device):
     return time.perf_counter() - t, peak_gib(device), out
 
 def bench(model, batch_sizes, tokens:int, chars:int, device:str, repeats:int=1):
-    from persona_space.activations import GenerationConfig, generate
+    from persona_space.activations import GenerationConfig, answer_items
     from persona_space.chat import encode_chat, pad_left
     tok, hf = model.tokenizer, model.original_model
     rows = []
@@ -68,7 +68,7 @@ def bench(model, batch_sizes, tokens:int, chars:int, device:str, repeats:int=1):
         items = [dict(key=str(i), messages=c) for i, c in enumerate(convs)]
         cfg = GenerationConfig(max_new_tokens=tokens, min_new_tokens=tokens, temperature=0.7, top_p=0.9, batch_size=B)
         ids, mask = pad_left([encode_chat(tok, c, add_generation_prompt=True).ids for c in convs], tok.pad_token_id, device)
-        def capture(): return generate(model, items, cfg, progress=False)
+        def capture(): return answer_items(model, items, cfg, progress=False)
         @torch.inference_mode()
         def plain(): return hf.generate(input_ids=ids, attention_mask=mask, max_new_tokens=tokens, min_new_tokens=tokens,
                                         do_sample=True, temperature=0.7, top_p=0.9, pad_token_id=tok.pad_token_id)

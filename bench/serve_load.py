@@ -22,13 +22,13 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 def synthetic_run(model, n_layers:int=8):
     "A PersonaRun with a random axis and one preset whose floors sit at the median of the model's own answers."
     import torch
-    from persona_space.activations import GenerationConfig, generate_batch
+    from persona_space.activations import GenerationConfig, answer_batch
     from persona_space.interventions import calibrate_caps
     from persona_space.serve import PersonaRun, cap_spec
     L, D = model.cfg.n_layers, model.cfg.d_model
     axis = torch.randn(L, D, generator=torch.Generator().manual_seed(0))
     convs = [[{"role": "user", "content": f"Tell me something about topic number {i}."}] for i in range(8)]
-    calib = torch.stack([a.acts for a in generate_batch(model, convs, GenerationConfig(max_new_tokens=16, seed=0))])
+    calib = torch.stack([a.acts for a in answer_batch(model, convs, GenerationConfig(max_new_tokens=16, seed=0))])
     k = min(n_layers, L); a = (L - k) // 2
     caps = calibrate_caps(calib, axis, f"{a}:{a + k}", 50, source="synthetic")
     return PersonaRun(axis, L // 2, {cap_spec(caps.layers, caps.percentile): caps}, source="synthetic (random axis)")

@@ -13,8 +13,8 @@ from .chat import encode_chat, pad_left, positions, THINK_OPEN, THINK_CLOSE
 
 # %% auto #0
 __all__ = ['ContextOverflowError', 'NonFiniteActivationsError', 'ResidMeans', 'GenerationConfig', 'item_seed', 'top_p_filter',
-           'sample_next', 'Answer', 'stop_ids', 'single_token_id', 'ThinkFilter', 'shared_prefixes', 'generate_batch',
-           'recompute_means', 'iter_generate', 'generate', 'turn_means']
+           'sample_next', 'Answer', 'stop_ids', 'single_token_id', 'ThinkFilter', 'shared_prefixes', 'answer_batch',
+           'recompute_means', 'iter_answers', 'answer_items', 'turn_means']
 
 # %% ../nbs/02_activations.ipynb #309509c6
 class ContextOverflowError(ValueError):
@@ -235,7 +235,7 @@ def _prefill(hf, encs, pad_id:int, dev, cache, kw:dict, share:bool):
 
 # %% ../nbs/02_activations.ipynb #3eb9a8c1
 @torch.inference_mode()
-def generate_batch(model, conversations:list[list[dict]], # each ends with a user turn
+def answer_batch(model, conversations:list[list[dict]], # each ends with a user turn
                    cfg:GenerationConfig=GenerationConfig(), keys:list[str]|None=None, # item keys (seeds)
                    layers:Iterable[int]|None=None, # layers to record (default: all)
                    share_prefix:bool=True, # compute a prompt prefix that several rows share once (`shared_prefixes`)
@@ -308,7 +308,7 @@ def recompute_means(model, conversation:list[dict], answer_ids:list[int]) -> tor
                         for l in range(model.cfg.n_layers)])
 
 # %% ../nbs/02_activations.ipynb #6205b942
-def iter_generate(model, items:list[dict], # each {"key": str, "messages": [...]}
+def iter_answers(model, items:list[dict], # each {"key": str, "messages": [...]}
                   cfg:GenerationConfig=GenerationConfig(), layers:Iterable[int]|None=None,
                   progress:bool=True, # show a progress bar with an ETA
                   share_prefix:bool=True, # batch items with the same conversation before their last turn together, and share its KV
@@ -327,15 +327,15 @@ def iter_generate(model, items:list[dict], # each {"key": str, "messages": [...]
     with tqdm(total=len(items), desc="generating", unit="answer", disable=not progress) as bar:
         for s in range(0, len(order), cfg.batch_size):
             batch = [items[i] for i in order[s:s + cfg.batch_size]]
-            answers = generate_batch(model, [it["messages"] for it in batch], cfg, [it["key"] for it in batch], layers, share_prefix)
+            answers = answer_batch(model, [it["messages"] for it in batch], cfg, [it["key"] for it in batch], layers, share_prefix)
             bar.update(len(batch))
             yield answers
 
-def generate(model, items:list[dict], cfg:GenerationConfig=GenerationConfig(), layers=None, progress:bool=True,
+def answer_items(model, items:list[dict], cfg:GenerationConfig=GenerationConfig(), layers=None, progress:bool=True,
              share_prefix:bool=True) -> list[Answer]:
     "All answers for `items`, in the order of `items`."
     pos = {it["key"]: i for i, it in enumerate(items)}
-    return sorted((a for b in iter_generate(model, items, cfg, layers, progress, share_prefix) for a in b), key=lambda a: pos[a.key])
+    return sorted((a for b in iter_answers(model, items, cfg, layers, progress, share_prefix) for a in b), key=lambda a: pos[a.key])
 
 # %% ../nbs/02_activations.ipynb #e3f503a8
 @torch.inference_mode()

@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np, pandas as pd, torch
 from .models import ModelNotFoundError, cache_dir, load_model
 from .prompts import Role, data_dir, load_prompt_set
-from .activations import GenerationConfig, generate
+from .activations import GenerationConfig, answer_items
 from .vectors import VectorSet, unit
 from .pca import PCAResult, persona_pca
 from .interventions import steer_hooks, intervene
@@ -164,7 +164,7 @@ def completion_role_vectors(model, items:list[dict], # from `role_completion_ite
                             cfg:GenerationConfig=GenerationConfig(max_new_tokens=32, temperature=0.7),
                             progress:bool=True) -> tuple[VectorSet, torch.Tensor|None, pd.DataFrame]:
     "Role vectors (mean over framings of the mean residual over the written tokens), the reference vector (kind `default`), and the completions."
-    with completion_template(model): answers = generate(model, items, cfg, progress=progress)
+    with completion_template(model): answers = answer_items(model, items, cfg, progress=progress)
     df = pd.DataFrame([dict(key=it["key"], role=it["role"], role_kind=it["role_kind"], framing=it["framing"], prompt=it["prompt"],
                             text=a.text, n_tokens=a.n_tokens) for it, a in zip(items, answers)])
     return _by_role(df, torch.stack([a.acts for a in answers]), "completions", model) + (df,)
@@ -260,7 +260,7 @@ def completion_sweep(model, direction:torch.Tensor, # [n_layers, d_model] (e.g. 
     rows = []
     for a in tqdm(strengths, desc="strengths", disable=not progress):
         with intervene(model, steer_hooks(direction, a, layers, norms) if a else []), completion_template(model):
-            answers = generate(model, items, cfg, progress=False)
+            answers = answer_items(model, items, cfg, progress=False)
         rows += [dict(strength=float(a), key=it["key"], question=it["question"], completion=x.text, answer=it["question"] + x.text)
                  for it, x in zip(items, answers)]
     df = pd.DataFrame(rows)

@@ -55,7 +55,7 @@ def cmd_info(args):
 
 # %% ../nbs/90_cli.ipynb #2dcb7c49
 def read_conversations(path) -> list[dict]:
-    "Items for `generate_into` from a JSONL file of conversations (errors name the line)."
+    "Items for `fill_store` from a JSONL file of conversations (errors name the line)."
     from persona_space.chat import check_messages
     items = []
     for n, line in enumerate(Path(path).read_text().splitlines(), 1):
@@ -85,7 +85,7 @@ def add_generate_args(p:argparse.ArgumentParser):
 def cmd_generate(args):
     "Generate answers with activation capture into a resumable run store."
     from persona_space.activations import GenerationConfig
-    from persona_space.store import generation_store, generate_into
+    from persona_space.store import generation_store, fill_store
     items = read_conversations(args.file)
     m = _load(args)
     cfg = dataclass_from_args(GenerationConfig, args)
@@ -93,7 +93,7 @@ def cmd_generate(args):
     store = generation_store(args.out, m, cfg, **({} if engine is None else dict(engine=engine.config())))
     done = sum(it["key"] in store for it in items)
     if done: print(f"resuming: {done} of {len(items)} answers already in {args.out}", file=sys.stderr)
-    generate_into(store, m, items, cfg, engine=engine)
+    fill_store(store, m, items, cfg, engine=engine)
     print(f"{len(store)} answers in {args.out} (records.jsonl, acts/*.safetensors)", file=sys.stderr)
 
 # %% ../nbs/90_cli.ipynb #439d0884

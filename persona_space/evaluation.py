@@ -9,7 +9,7 @@ from typing import Sequence
 import pandas as pd, torch
 from .judges import OfflineJudge
 from .activations import GenerationConfig
-from .store import generation_store, generate_into
+from .store import generation_store, fill_store
 from .interventions import Intervention, UNSTEERED, calibrate_caps
 from .jailbreaks import harm_metrics
 from .capabilities import capability_items, free_text_metrics, multiple_choice_answers, choice_results
@@ -22,7 +22,7 @@ __all__ = ['evaluate_intervention', 'capping_sweep']
 def _stored_answers(model, path:Path, items:list[dict], cfg:GenerationConfig, meta:dict, progress:bool) -> list[dict]:
     "Each item's metadata with its `text`, generated into (or read back from) the store at `path`."
     store = generation_store(path, model, cfg, **meta)
-    generate_into(store, model, items, cfg, progress=progress)
+    fill_store(store, model, items, cfg, progress=progress)
     text = dict(zip(*store.records([it["key"] for it in items])[["key", "text"]].values.T))
     return [{**{k: v for k, v in it.items() if k != "messages"}, "text": text[it["key"]]} for it in items]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from .prompts import PromptSet, Role, load_prompt_set, load_official, fill_model_name
 from .activations import GenerationConfig
-from .store import generation_store, generate_into
+from .store import generation_store, fill_store
 from .judges import judge_roles, judge_traits, OfflineJudge, OpenAIJudge, LocalJudge, role_label
 from .vectors import (Recipe, VectorSet, role_vectors, assistant_vector, assistant_axis, trait_vectors, unit,
                                    project, save_vectors)
@@ -154,7 +154,7 @@ def generate_stage(model, out:Path, items:list[dict], g:Grid, seed:int=0, batch_
     store = generation_store(Run(out).store_dir, model, cfg, **extra)
     done = sum(it["key"] in store for it in items)
     _print_stage(f"[1/3] generate: {len(items)} answers ({done} already done), up to {g.max_new_tokens} tokens each", not progress)
-    return generate_into(store, model, items, cfg, progress=progress, engine=engine)
+    return fill_store(store, model, items, cfg, progress=progress, engine=engine)
 
 def judge_stage(store, ps:PromptSet, judge, out:Path, keys:list[str], progress:bool=True) -> pd.DataFrame:
     "Score the role and trait answers among `keys`; the answer table with a `score` column (NaN for default answers)."

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
-from .activations import GenerationConfig, generate_batch, ContextOverflowError
+from .activations import GenerationConfig, answer_batch, ContextOverflowError
 from .chat import ChatFormatError, check_messages, encode_chat, pad_left, positions
 from .interventions import Caps, as_layers, intervene
 from .vectors import unit
@@ -219,7 +219,7 @@ def prepare(model, req:ChatRequest, max_tokens:int=256, # answer limit of reques
     return ids, req.max_tokens or min(max_tokens, n_ctx - n)
 
 def batch_key(req:ChatRequest, max_new:int) -> tuple:
-    "Requests with equal keys can share a `generate_batch` call: same cap, sampling settings and answer limit."
+    "Requests with equal keys can share a `answer_batch` call: same cap, sampling settings and answer limit."
     return (req.cap, float(req.temperature), 1.0 if req.temperature == 0 else float(req.top_p), int(max_new))
 
 def _seed_key(req:ChatRequest) -> str: return f"seed:{req.seed}" if req.seed is not None else f"random:{uuid.uuid4().hex}"
@@ -323,7 +323,7 @@ def complete_batch(model, requests:list[ChatRequest], # requests sharing a `batc
                    run:PersonaRun|None=None, # the axis and presets (None: no persona report, no caps)
                    max_tokens:int=256, # answer limit of requests that set none
                   ) -> list[Completion]:
-    "Answer `requests` with one `generate_batch` call under their cap, plus one forward where logprobs, a cap or a stop string need it."
+    "Answer `requests` with one `answer_batch` call under their cap, plus one forward where logprobs, a cap or a stop string need it."
     preps = [prepare(model, r, max_tokens) for r in requests]
     keys = {batch_key(r, m) for r, (_, m) in zip(requests, preps)}
     if len(keys) != 1: raise ValueError(f"The requests of a batch must share cap and sampling settings; got {sorted(keys)}")
@@ -331,7 +331,7 @@ def complete_batch(model, requests:list[ChatRequest], # requests sharing a `batc
     caps, tok = run.presets[cap] if run is not None and cap != "off" else None, model.tokenizer
     cfg = GenerationConfig(max_new_tokens=max_new, temperature=temperature, top_p=top_p)
     with intervene(model, caps.hooks() if caps else []):
-        answers = generate_batch(model, [r.messages for r in requests], cfg, [_seed_key(r) for r in requests], [run.layer if run else 0])
+        answers = answer_batch(model, [r.messages for r in requests], cfg, [_seed_key(r) for r in requests], [run.layer if run else 0])
     cuts = [_stop_cut(tok, a.token_ids, r.stop) if r.stop else None for a, r in zip(answers, requests)]
     kept = [a.token_ids if c is None else a.token_ids[:c[1]] for a, c in zip(answers, cuts)]
     top = max(r.top_logprobs for r in requests) if any(r.logprobs for r in requests) else None

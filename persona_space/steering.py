@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np, pandas as pd, torch
 from .judges import OfflineJudge, CATEGORIES, judge_categories
 from .activations import GenerationConfig, item_seed
-from .store import generation_store, generate_into
+from .store import generation_store, fill_store
 from .interventions import Intervention, Steer
 
 # %% auto #0
@@ -34,7 +34,7 @@ def steered_answers(model, steer:Intervention, # e.g. `Steer(axis, 4, layers, no
                     progress:bool=True) -> list[str]:
     "Answers to `items` under `steer`, generated into (or read back from) the store `out/<steer.name>`."
     store = generation_store(Path(out)/steer.name, model, cfg, steering=steer.info)
-    with steer.apply(model): generate_into(store, model, items, cfg, progress=progress)
+    with steer.apply(model): fill_store(store, model, items, cfg, progress=progress)
     text = dict(zip(*store.records([it["key"] for it in items])[["key", "text"]].values.T))
     return [text[it["key"]] for it in items]
 

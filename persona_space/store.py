@@ -12,11 +12,11 @@ import torch
 from fastcore.basics import patch
 from safetensors import safe_open
 from safetensors.torch import save_file
-from .activations import GenerationConfig, iter_generate
+from .activations import GenerationConfig, iter_answers
 from .models import model_fingerprint
 
 # %% auto #0
-__all__ = ['STORE_FORMAT', 'StoreMismatchError', 'jsonl_line', 'RunStore', 'generation_store', 'generate_into']
+__all__ = ['STORE_FORMAT', 'StoreMismatchError', 'jsonl_line', 'RunStore', 'generation_store', 'fill_store']
 
 # %% ../nbs/03_store.ipynb #db4d95cc
 class StoreMismatchError(ValueError):
@@ -133,9 +133,9 @@ def generation_store(path, model, cfg:GenerationConfig, layers:Iterable[int]|Non
     gen = {k: v for k, v in asdict(cfg).items() if k != "batch_size"}  # batching does not define the results
     return RunStore(path, dict(model=model_fingerprint(model), generation=gen, layers=layers, **extra))
 
-def generate_into(store:RunStore, model, items:list[dict], # each {"key", "messages", ...metadata}
+def fill_store(store:RunStore, model, items:list[dict], # each {"key", "messages", ...metadata}
                   cfg:GenerationConfig=GenerationConfig(), layers:Iterable[int]|None=None, progress:bool=True,
-                  engine=None, # None: the project's loop (`iter_generate`); else an object with its signature, e.g. `VLLMEngine`
+                  engine=None, # None: the project's loop (`iter_answers`); else an object with its signature, e.g. `VLLMEngine`
                  ) -> RunStore:
     "Generate answers for the items not yet in `store`, writing each batch as it finishes."
     done = [it for it in items if it["key"] in store]
@@ -146,7 +146,7 @@ def generate_into(store:RunStore, model, items:list[dict], # each {"key", "messa
             if bad: raise StoreMismatchError(f"{store.path} holds answers to other prompts under the keys {bad[:5]} ({len(bad)} in all); "
                                              "use a new directory, or delete it to start over")
     todo = [it for it in items if it["key"] not in store]
-    gen = iter_generate if engine is None else engine.iter_generate
+    gen = iter_answers if engine is None else engine.iter_answers
     for answers in gen(model, todo, cfg, layers, progress):
         meta = {it["key"]: it for it in todo}
         store.add([{**meta[a.key], **a.meta()} for a in answers], torch.stack([a.acts for a in answers]))

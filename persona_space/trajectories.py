@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 import numpy as np, pandas as pd, torch
 from tqdm.auto import tqdm
-from .activations import GenerationConfig, generate_batch
+from .activations import GenerationConfig, answer_batch
 from .conversations import DRIFT_DOMAINS, check_brief, check_conversation, fit_context
 from .interventions import intervene
 from .models import model_fingerprint
@@ -97,7 +97,7 @@ def _converse(model, store:RunStore, convs:list[dict], n_turns:dict, users:Calla
             for s in range(0, len(items), cfg.batch_size):
                 chunk = items[s:s + cfg.batch_size]
                 with intervene(model, hooks):
-                    answers = generate_batch(model, [m for _, _, m, _ in chunk], cfg, [turn_key(c["id"], t) for c, *_ in chunk], layers)
+                    answers = answer_batch(model, [m for _, _, m, _ in chunk], cfg, [turn_key(c["id"], t) for c, *_ in chunk], layers)
                 new = [dict(key=a.key, conversation=c["id"], domain=c["domain"], turn=t, user=u, text=a.text, n_tokens=a.n_tokens,
                             finish=a.finish, prompt_tokens=a.prompt_tokens, dropped_turns=k) for (c, u, _, k), a in zip(chunk, answers)]
                 store.add(new, torch.stack([a.acts for a in answers]))
@@ -167,7 +167,7 @@ def _model_users(user, cfg:GenerationConfig, template:str) -> Callable:
         out = []
         for s in range(0, len(views), cfg.batch_size):
             keys = [turn_key(c["id"], t) + "/user" for c in todo[s:s + cfg.batch_size]]
-            out += [a.text.strip() for a in generate_batch(user, views[s:s + cfg.batch_size], cfg, keys, layers=[0])]
+            out += [a.text.strip() for a in answer_batch(user, views[s:s + cfg.batch_size], cfg, keys, layers=[0])]
         return out
     return users
 

@@ -5,6 +5,7 @@
 # %% ../nbs/03b_vllm_engine.ipynb #5b1da3c5
 from __future__ import annotations
 import importlib.util, os, time
+from fastcore.basics import patch
 from pathlib import Path
 from typing import Iterable, Iterator
 import torch
@@ -123,7 +124,8 @@ def _cpu_defaults():
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
     os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", ",".join(map(str, cores)))
 
-def _start(self:VLLMEngine, seed:int=0) -> VLLMEngine:
+@patch
+def start(self:VLLMEngine, seed:int=0) -> VLLMEngine:
     "Start vLLM (once)."
     if self.llm is not None: return self
     if not vllm_available():
@@ -136,16 +138,16 @@ def _start(self:VLLMEngine, seed:int=0) -> VLLMEngine:
     self.llm = LLM(**kw)
     return self
 
-def _close(self:VLLMEngine):
+@patch
+def close(self:VLLMEngine):
     "Stop vLLM's workers and free its memory."
     llm, self.llm = self.llm, None
     if llm is not None and hasattr(getattr(llm, "llm_engine", None), "shutdown"): llm.llm_engine.shutdown()
     del llm
 
-VLLMEngine.start, VLLMEngine.close = _start, _close
-
 # %% ../nbs/03b_vllm_engine.ipynb #301af25e
-def _iter_generate(self:VLLMEngine, model, # the capture model (TransformerLens bridge)
+@patch
+def iter_answers(self:VLLMEngine, model, # the capture model (TransformerLens bridge)
                    items:list[dict], # each {"key", "messages", ...}
                    cfg:GenerationConfig=GenerationConfig(), layers:Iterable[int]|None=None,
                    progress:bool=True) -> Iterator[list[Answer]]:
@@ -181,12 +183,11 @@ def _iter_generate(self:VLLMEngine, model, # the capture model (TransformerLens 
             bar.update(len(chunk))
             yield answers
 
-def _generate(self:VLLMEngine, model, items:list[dict], cfg:GenerationConfig=GenerationConfig(), layers=None,
+@patch
+def answer_items(self:VLLMEngine, model, items:list[dict], cfg:GenerationConfig=GenerationConfig(), layers=None,
               progress:bool=True) -> list[Answer]:
     "All answers for `items`, in the order of `items`."
-    return [a for b in self.iter_generate(model, items, cfg, layers, progress) for a in b]
-
-VLLMEngine.iter_generate, VLLMEngine.generate = _iter_generate, _generate
+    return [a for b in self.iter_answers(model, items, cfg, layers, progress) for a in b]
 
 # %% ../nbs/03b_vllm_engine.ipynb #bfd3f63c
 def make_engine(spec:str|None, # "hf" (the default engine) or "vllm"

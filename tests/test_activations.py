@@ -1,7 +1,7 @@
 "Behaviour of capture beyond the notebook examples: hooks always detach, dtypes, layer subsets, random conversations."
 import random
 import pytest, torch
-from persona_space.activations import GenerationConfig, generate_batch, recompute_means, turn_means, ResidMeans
+from persona_space.activations import GenerationConfig, answer_batch, recompute_means, turn_means, ResidMeans
 from persona_space.chat import encode_chat
 
 GREEDY = GenerationConfig(max_new_tokens=6, temperature=0)
@@ -15,16 +15,16 @@ def test_hooks_detach_when_generation_raises(tiny, monkeypatch):
     def boom(*a, **k): raise RuntimeError("sampler exploded")
     monkeypatch.setattr(A, "sample_next", boom)
     with pytest.raises(RuntimeError, match="sampler exploded"):
-        generate_batch(tiny, [[{"role": "user", "content": "Hi"}]], GREEDY)
+        answer_batch(tiny, [[{"role": "user", "content": "Hi"}]], GREEDY)
     assert n_hooks(tiny) == before
     monkeypatch.undo()
-    a, = generate_batch(tiny, [[{"role": "user", "content": "Hi"}]], GREEDY)  # still works, no stale hooks
+    a, = answer_batch(tiny, [[{"role": "user", "content": "Hi"}]], GREEDY)  # still works, no stale hooks
     torch.testing.assert_close(a.acts, recompute_means(tiny, [{"role": "user", "content": "Hi"}], a.token_ids))
 
 def test_layer_subset_equals_full(tiny):
     conv = [[{"role": "user", "content": "Tell me about the sea."}]]
-    full, = generate_batch(tiny, conv, GREEDY)
-    sub, = generate_batch(tiny, conv, GREEDY, layers=[3, 1])
+    full, = answer_batch(tiny, conv, GREEDY)
+    sub, = answer_batch(tiny, conv, GREEDY, layers=[3, 1])
     assert sub.acts.shape == (2, tiny.cfg.d_model)
     torch.testing.assert_close(sub.acts, full.acts[[3, 1]])
 
@@ -32,9 +32,9 @@ def test_bf16_capture_close_to_fp32():
     from persona_space.models import load_model
     m32, m16 = load_model("tiny"), load_model("tiny", dtype="bfloat16")
     conv = [{"role": "user", "content": "Hello there, who are you?"}]
-    a32, = generate_batch(m32, [conv], GREEDY)
+    a32, = answer_batch(m32, [conv], GREEDY)
     acts16 = recompute_means(m16, conv, a32.token_ids)
-    a16, = generate_batch(m16, [conv], GREEDY)
+    a16, = answer_batch(m16, [conv], GREEDY)
     assert a16.acts.dtype == torch.float32
     cos = torch.nn.functional.cosine_similarity(acts16, a32.acts, dim=-1)
     assert cos.min() > 0.99, cos
@@ -73,8 +73,8 @@ def test_shared_prefix_equals_plain_prefill_on_random_batches(tiny, seed):
     h = tiny.original_model.get_input_embeddings().register_forward_pre_hook(
         lambda m, args, kw: fed.append((kw["input_ids"] if "input_ids" in kw else args[0]).numel()), with_kwargs=True)
     try:
-        shared = generate_batch(tiny, convs, cfg, share_prefix=True); n_shared, fed[:] = sum(fed), []
-        plain = generate_batch(tiny, convs, cfg, share_prefix=False); n_plain = sum(fed)
+        shared = answer_batch(tiny, convs, cfg, share_prefix=True); n_shared, fed[:] = sum(fed), []
+        plain = answer_batch(tiny, convs, cfg, share_prefix=False); n_plain = sum(fed)
     finally: h.remove()
     assert n_shared < n_plain  # the prefixes were shared
     assert [a.token_ids for a in shared] == [a.token_ids for a in plain]

@@ -26,14 +26,14 @@ def prun(tiny, tmp_path_factory):
 def body(**kw): return dict(model="tiny-llama", messages=HI, max_tokens=4) | kw
 
 def test_failing_batch_answers_500_detaches_hooks_and_keeps_serving(tiny, prun, monkeypatch):
-    before, real = n_hooks(tiny), S.generate_batch
+    before, real = n_hooks(tiny), S.answer_batch
     def boom(*a, **k): raise RuntimeError("the sampler exploded")
-    monkeypatch.setattr(S, "generate_batch", boom)
+    monkeypatch.setattr(S, "answer_batch", boom)
     with TestClient(S.build_app(tiny, prun)) as client:
         r = client.post("/v1/chat/completions", json=body(persona={"cap": "0:4-p100"}))
         assert r.status_code == 500 and r.json()["error"]["type"] == "server_error" and "exploded" in r.json()["error"]["message"]
         assert n_hooks(tiny) == before  # the cap hooks came off although generation raised
-        monkeypatch.setattr(S, "generate_batch", real)
+        monkeypatch.setattr(S, "answer_batch", real)
         r = client.post("/v1/chat/completions", json=body(persona={"cap": "0:4-p100"}))
         assert r.status_code == 200 and r.json()["persona"]["floor_engaged"] == 1.0
         assert client.get("/health").json()["failed"] == 1

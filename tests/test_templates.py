@@ -165,7 +165,7 @@ def test_qwen3_generation_excludes_think_block(qwen3, monkeypatch):
         return out
     monkeypatch.setattr(A, "sample_next", sample)
     conv = [{"role": "user", "content": "Hi"}]
-    a, = A.generate_batch(model, [conv], A.GenerationConfig(max_new_tokens=12))
+    a, = A.answer_batch(model, [conv], A.GenerationConfig(max_new_tokens=12))
     gen = [x for x in emitted if x != qwen3.eos_token_id]
     assert a.token_ids == gen[len(head):] and len(a.token_ids) == 12 - len(head) and a.text.startswith("OK")
     assert THINK_CLOSE not in a.text and a.text == qwen3.decode(gen[len(head):], skip_special_tokens=True)

@@ -11,7 +11,7 @@ pytest.importorskip("vllm", reason="vLLM is not installed (optional extra: perso
 from persona_space.activations import GenerationConfig, recompute_means
 from persona_space.models import load_model
 from persona_space.pipeline import persona_items, load_prompts, make_grid
-from persona_space.store import generation_store, generate_into, StoreMismatchError
+from persona_space.store import generation_store, fill_store, StoreMismatchError
 from persona_space.vllm_engine import make_engine
 
 CFG = GenerationConfig(max_new_tokens=24, seed=0, batch_size=4)
@@ -31,7 +31,7 @@ def items():
     return role[:5]
 
 @pytest.fixture(scope="module")
-def answers(model, engine, items): return engine.generate(model, items, CFG, progress=False)
+def answers(model, engine, items): return engine.answer_items(model, items, CFG, progress=False)
 
 def test_answers_are_text_within_limits(answers, items):
     assert [a.key for a in answers] == [it["key"] for it in items]
@@ -47,15 +47,15 @@ def test_means_equal_run_with_cache(model, answers, items):
 
 def test_seeded_per_item(model, engine, answers, items):
     "The same item and seed give the same answer in another batch; another seed gives other answers."
-    again = engine.generate(model, items[::-1][:2], CFG, progress=False)
+    again = engine.answer_items(model, items[::-1][:2], CFG, progress=False)
     assert {a.key: a.token_ids for a in again} == {a.key: a.token_ids for a in answers if a.key in {x.key for x in again}}
-    other = engine.generate(model, items[:3], GenerationConfig(max_new_tokens=24, seed=1), progress=False)
+    other = engine.answer_items(model, items[:3], GenerationConfig(max_new_tokens=24, seed=1), progress=False)
     assert [a.token_ids for a in other] != [a.token_ids for a in answers[:3]]
 
 def test_store_resumes_and_refuses_the_other_engine(model, engine, items, answers, tmp_path):
     open_ = lambda: generation_store(tmp_path/"gen", model, CFG, engine=engine.config())
-    generate_into(open_(), model, items[:2], CFG, engine=engine, progress=False)
-    st = generate_into(open_(), model, items, CFG, engine=engine, progress=False)
+    fill_store(open_(), model, items[:2], CFG, engine=engine, progress=False)
+    st = fill_store(open_(), model, items, CFG, engine=engine, progress=False)
     assert st.keys() == [it["key"] for it in items[:2]] + [it["key"] for it in items[2:]]
     assert st.records()["text"].tolist() == [a.text for a in answers]
     torch.testing.assert_close(st.activations(), torch.stack([a.acts for a in answers]), atol=1e-6, rtol=1e-5)
