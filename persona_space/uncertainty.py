@@ -307,7 +307,7 @@ def plot_convergence(summary:pd.DataFrame, # from `convergence_summary`
     return ax
 
 # %% ../nbs/18_uncertainty.ipynb #6f1a0c37
-from .tradeoffs import summarise, best_setting
+from .tradeoffs import summarise, best_setting, current_names
 from .capabilities import CAPABILITIES
 
 def _strata(results:pd.DataFrame) -> pd.Series:
@@ -388,6 +388,7 @@ def cross_fit_selection(results:pd.DataFrame, # per-item results of a sweep: set
                         seed:int=0, ci:float=0.95, progress:bool=False) -> SelectionCheck:
     "The sweep's choice in sample vs chosen on one half of the items and scored on the other, cross-fitted, over random splits and item bootstraps."
     choose = choose or (lambda s: best_setting(s, max_capability_drop))
+    results = current_names(results)  # sweeps stored before the rename spell emotional intelligence `ei`
     s_all = summarise(results, baseline)
     chosen = choose(s_all)
     ins = dict(chosen=chosen, **_scores(results, pd.Series(chosen, index=results["key"].unique()), baseline))
