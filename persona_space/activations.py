@@ -14,7 +14,7 @@ from .chat import encode_chat, pad_left, positions, THINK_OPEN, THINK_CLOSE
 # %% auto #0
 __all__ = ['ContextOverflowError', 'NonFiniteActivationsError', 'ResidMeans', 'GenerationConfig', 'item_seed', 'top_p_filter',
            'sample_next', 'Answer', 'stop_ids', 'single_token_id', 'ThinkFilter', 'shared_prefixes', 'answer_batch',
-           'recompute_means', 'iter_answers', 'answer_items', 'turn_means']
+           'recompute_means', 'iter_answers', 'answer_items', 'weighted_means', 'turn_means']
 
 # %% ../nbs/02_activations.ipynb #309509c6
 class ContextOverflowError(ValueError):
@@ -337,31 +337,38 @@ def answer_items(model, items:list[dict], cfg:GenerationConfig=GenerationConfig(
     pos = {it["key"]: i for i, it in enumerate(items)}
     return sorted((a for b in iter_answers(model, items, cfg, layers, progress, share_prefix) for a in b), key=lambda a: pos[a.key])
 
-# %% ../nbs/02_activations.ipynb #e3f503a8
+# %% ../nbs/02_activations.ipynb #e3f503a7
 @torch.inference_mode()
-def turn_means(model, conversations:list[list[dict]], layers:Iterable[int]|None=None,
-               batch_size:int=8, progress:bool=False) -> list[torch.Tensor]:
-    "Mean `hook_resid_post` over each assistant turn of each conversation: a list of `[n_turns, n_layers, d_model]`."
-    if not conversations: raise ValueError("Empty batch: no conversations")
+def weighted_means(model, seqs:list[list[int]], # token ids of each sequence
+                   weights:list[torch.Tensor], # per sequence `[K, len(seq)]`: K weightings of its tokens (K may differ, or be 0)
+                   layers:Iterable[int]|None=None, batch_size:int=8, progress:bool=False) -> list[torch.Tensor]: # each `[K, n_layers, d_model]`
+    "Weighted means of `hook_resid_post` over each sequence's tokens, from batched left-padded forwards, longest first."
     tok, hf = model.tokenizer, model.original_model
-    encs = [encode_chat(tok, c) for c in conversations]
-    for i, e in enumerate(encs):
-        if len(e) > model.cfg.n_ctx: raise ContextOverflowError(f"Conversation {i} has {len(e)} tokens; the context is {model.cfg.n_ctx}")
-    dev, out = hf.get_input_embeddings().weight.device, [None] * len(encs)
-    acc = ResidMeans(model, layers)
-    order = sorted(range(len(encs)), key=lambda i: -len(encs[i]))
+    dev, out, acc = hf.get_input_embeddings().weight.device, [None] * len(seqs), ResidMeans(model, layers)
+    order = sorted(range(len(seqs)), key=lambda i: -len(seqs[i]))
     with model.hooks(fwd_hooks=acc.fwd_hooks):
         for s in tqdm(range(0, len(order), batch_size), desc="forward", disable=not progress):
             idx = order[s:s + batch_size]
-            ids, mask = pad_left([encs[i].ids for i in idx], tok.pad_token_id, dev)
-            K, T = max(1, max(len(encs[i].spans) for i in idx)), ids.shape[1]
+            ids, mask = pad_left([seqs[i] for i in idx], tok.pad_token_id, dev)
+            K, T = max(1, max(len(weights[i]) for i in idx)), ids.shape[1]
             W = torch.zeros(len(idx), K, T)
-            for r, i in enumerate(idx):
-                off = T - len(encs[i])
-                for k, (a, b) in enumerate(encs[i].spans): W[r, k, off + a:off + b] = 1
+            for r, i in enumerate(idx): W[r, :len(weights[i]), T - len(seqs[i]):] = weights[i]
             acc.reset(); acc.weights = W
             hf(input_ids=ids, attention_mask=mask, position_ids=positions(mask), **_forward_kw(hf))
             means = acc.stacked() / W.sum(-1).clamp(min=1)[..., None, None]
             _check_finite(means, [str(i) for i in idx], acc.layers)
-            for r, i in enumerate(idx): out[i] = means[r, :len(encs[i].spans)]
+            for r, i in enumerate(idx): out[i] = means[r, :len(weights[i])]
     return out
+
+# %% ../nbs/02_activations.ipynb #e3f503a8
+def turn_means(model, conversations:list[list[dict]], layers:Iterable[int]|None=None,
+               batch_size:int=8, progress:bool=False) -> list[torch.Tensor]:
+    "Mean `hook_resid_post` over each assistant turn of each conversation: a list of `[n_turns, n_layers, d_model]`."
+    if not conversations: raise ValueError("Empty batch: no conversations")
+    encs = [encode_chat(model.tokenizer, c) for c in conversations]
+    for i, e in enumerate(encs):
+        if len(e) > model.cfg.n_ctx: raise ContextOverflowError(f"Conversation {i} has {len(e)} tokens; the context is {model.cfg.n_ctx}")
+    spans = [torch.zeros(len(e.spans), len(e)) for e in encs]
+    for w, e in zip(spans, encs):
+        for k, (a, b) in enumerate(e.spans): w[k, a:b] = 1
+    return weighted_means(model, [e.ids for e in encs], spans, layers, batch_size, progress)

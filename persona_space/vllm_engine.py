@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 import torch
 from tqdm.auto import tqdm
-from .activations import (GenerationConfig, Answer, ResidMeans, ThinkFilter, ContextOverflowError, item_seed, stop_ids,
-                          _check_finite, _forward_kw)
-from .chat import encode_chat, pad_left, positions
+from .activations import GenerationConfig, Answer, ThinkFilter, ContextOverflowError, item_seed, stop_ids, weighted_means
+from .chat import encode_chat
 
 # %% auto #0
 __all__ = ['sampling_kwargs', 'answer_weights', 'capture_means', 'vllm_model_path', 'vllm_available', 'VLLMEngine', 'make_engine',
@@ -58,26 +57,11 @@ def capture_means(model, # a TransformerLens bridge (`load_model`)
     "Mean `hook_resid_post` over each answer's tokens, from batched forwards over prompt + answer."
     if len(prompts) != len(answers): raise ValueError(f"{len(prompts)} prompts but {len(answers)} answers")
     weights = [[1.0] * len(a) for a in answers] if weights is None else weights
-    tok, hf = model.tokenizer, model.original_model
     seqs = [list(p) + list(a) for p, a in zip(prompts, answers)]
     too_long = [i for i, s in enumerate(seqs) if len(s) > model.cfg.n_ctx]
     if too_long: raise ContextOverflowError(f"Prompt + answer {too_long[:5]} exceed the {model.cfg.n_ctx}-token context")
-    dev, acc = hf.get_input_embeddings().weight.device, ResidMeans(model, layers)
-    out = torch.zeros(len(seqs), len(acc.layers), model.cfg.d_model)
-    order = sorted(range(len(seqs)), key=lambda i: -len(seqs[i]))
-    with model.hooks(fwd_hooks=acc.fwd_hooks):
-        for s in range(0, len(order), batch_size):
-            idx = order[s:s + batch_size]
-            ids, mask = pad_left([seqs[i] for i in idx], tok.pad_token_id, dev)
-            T, W = ids.shape[1], torch.zeros(len(idx), ids.shape[1])
-            for r, i in enumerate(idx):
-                if answers[i]: W[r, T - len(answers[i]):] = torch.tensor(weights[i], dtype=torch.float32)
-            acc.reset(); acc.weights = W
-            hf(input_ids=ids, attention_mask=mask, position_ids=positions(mask), **_forward_kw(hf))
-            means = acc.stacked() / W.sum(-1).clamp(min=1)[:, None, None]
-            _check_finite(means, [str(i) for i in idx], acc.layers)
-            out[idx] = means
-    return out
+    answer_w = [torch.tensor([0.0] * len(p) + [float(x) for x in w])[None] for p, w in zip(prompts, weights)]  # one weighting: the answer's tokens
+    return torch.cat(weighted_means(model, seqs, answer_w, layers, batch_size)).cpu()
 
 # %% ../nbs/03b_vllm_engine.ipynb #58de96a8
 def vllm_model_path(name:str|os.PathLike) -> str: # a folder or hub name vLLM can load
