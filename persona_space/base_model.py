@@ -13,7 +13,7 @@ from .models import ModelNotFoundError, cache_dir, load_model
 from .prompts import Role, data_dir, load_prompt_set
 from .activations import GenerationConfig, answer_items
 from .vectors import VectorSet, unit
-from .pca import PCAResult, persona_pca
+from .pca import PCAResult, persona_pca, centred_svd
 from .interventions import steer_hooks, intervene
 
 # %% auto #0
@@ -213,8 +213,8 @@ def pc1_separation(roles:VectorSet, layer:int, reference:torch.Tensor|None=None,
     boot, groups = np.empty(n_boot), [np.flatnonzero(kinds == k) for k in pd.unique(kinds)]
     for b in range(n_boot):
         idx = np.concatenate([rng.choice(g, len(g)) for g in groups])
-        Xb = X[idx] - X[idx].mean(0)
-        v = np.linalg.svd(Xb, full_matrices=False)[2][0]
+        mean, _, _, Vt = centred_svd(X[idx])  # a draw repeats roles: the robust SVD
+        Xb, v = X[idx] - mean, Vt[0]
         sb = Xb @ (v if v @ pc1 >= 0 else -v)
         boot[b] = stat(sb, kinds[idx] == high, kinds[idx] == low)
     auc = float((s[hi][:, None] > s[lo][None, :]).mean() + 0.5 * (s[hi][:, None] == s[lo][None, :]).mean())

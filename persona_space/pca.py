@@ -9,7 +9,7 @@ import numpy as np, pandas as pd, torch
 from .vectors import VectorSet, unit
 
 # %% auto #0
-__all__ = ['PCAResult', 'n_components_for', 'persona_pca', 'pca_by_layer', 'axis_ends', 'roles_along']
+__all__ = ['PCAResult', 'n_components_for', 'centred_svd', 'persona_pca', 'pca_by_layer', 'axis_ends', 'roles_along']
 
 # %% ../nbs/07_pca.ipynb #282452ea
 @dataclass
@@ -29,6 +29,17 @@ def n_components_for(explained:np.ndarray, frac:float=0.7) -> int:
     "Number of leading components whose variance ratios add up to `frac`."
     return int(np.searchsorted(np.cumsum(explained), frac - 1e-12) + 1)
 
+# %% ../nbs/07_pca.ipynb #5e1d0a02
+def centred_svd(X:np.ndarray, # [n, d] rows (not yet centred)
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]: # (mean, U, S, Vt)
+    "Thin SVD of the mean-centred rows of `X`, with LAPACK's `gesvd` where the default `gesdd` does not converge."
+    mean = X.mean(0)
+    try: U, S, Vt = np.linalg.svd(X - mean, full_matrices=False)
+    except np.linalg.LinAlgError:
+        import scipy.linalg
+        U, S, Vt = scipy.linalg.svd(X - mean, full_matrices=False, lapack_driver="gesvd")
+    return mean, U, S, Vt
+
 # %% ../nbs/07_pca.ipynb #284c73f3
 def persona_pca(roles:VectorSet, # role vectors
                 layer:int, # the layer to analyse
@@ -38,8 +49,7 @@ def persona_pca(roles:VectorSet, # role vectors
     "PCA of the mean-centred role vectors at `layer`."
     X = roles.vectors[:, layer].double().numpy()
     if len(X) < 3: raise ValueError(f"PCA needs at least 3 role vectors; got {len(X)}")
-    mean = X.mean(0)
-    U, S, Vt = np.linalg.svd(X - mean, full_matrices=False)
+    mean, U, S, Vt = centred_svd(X)
     var = S**2
     explained = var / var.sum()
     a = None
