@@ -5,7 +5,7 @@ against baselines measured in the same run: medians of --repeats interleaved rou
     .venv/bin/python bench/generation.py --model tiny --answers 8 --repeats 1   # quick check of the mechanics
     .venv/bin/python bench/generation.py --dtype-check      # also: a plain forward and a decode step, fp32 vs bf16
 
-The workload: `--answers` role items of the reduced grid (`persona_items(..., GRIDS["reduced"])`), whole role prompts with
+The workload: `--answers` role items of the reduced-50 grid, the documented default before 2026-12-01 (`persona_items(..., GRIDS["reduced-50"])`), whole role prompts with
 all their questions (4 each), so the prompts of a batch share system prompts as in a real run; max_new_tokens 48, the
 grid's sampling (temperature 0.7, top-p 0.9, seed 0), batch 32. Timed, round-robin:
 
@@ -36,13 +36,13 @@ def baseline_module(commit=BASELINE_COMMIT):
 def workload(n:int, model_name:str):
     "`n` role items of the reduced grid: whole role prompts (all their questions), spread over the grid's role prompts."
     from persona_space.pipeline import GRIDS, persona_items, load_prompts
-    items = [it for it in persona_items(load_prompts(), GRIDS["reduced"], model_name) if it["kind"] == "role"]
+    items = [it for it in persona_items(load_prompts(), GRIDS["reduced-50"], model_name) if it["kind"] == "role"]
     groups = {}
     for it in items: groups.setdefault((it["role"], it["prompt"]), []).append(it)
     keys = list(groups)
     per = len(next(iter(groups.values())))
     picks = [keys[int(i * len(keys) / max(1, n // per))] for i in range(max(1, n // per))]
-    return [it for k in picks for it in groups[k]][:n], GRIDS["reduced"]
+    return [it for k in picks for it in groups[k]][:n], GRIDS["reduced-50"]
 
 def plain_hf(name, dtype):
     "A plain HF model (no TransformerLens bridge), loaded as `load_model(name)` loads its weights."

@@ -9,7 +9,7 @@ from persona_space.pipeline import persona_items, load_prompts, make_grid
 from persona_space.vllm_engine import make_engine
 if __name__ == "__main__":
     model = load_model("default")
-    items = [it for it in persona_items(load_prompts(), make_grid("reduced")) if it["kind"] == "role"][::6][:32]
+    items = [it for it in persona_items(load_prompts(), make_grid("reduced-50")) if it["kind"] == "role"][::6][:32]
     eng = make_engine("vllm", "default", max_model_len=2048)
     t = time.time(); eng.start(0); print(f"vllm start {time.time()-t:.1f} s", flush=True)
     cfg = GenerationConfig(max_new_tokens=48, batch_size=16)

@@ -123,7 +123,7 @@ def grid_override(kv:str) -> tuple[str, object]: # (field, value)
 # %% ../nbs/90_cli.ipynb #4f596459
 def add_run_args(p:argparse.ArgumentParser):
     p.add_argument("--out", default="_runs/persona-space", help="run directory, resumed if it exists (default: %(default)s)")
-    p.add_argument("--grid", default="reduced", help="reduced | paper | smoke (default: %(default)s)")
+    p.add_argument("--grid", default="reduced", help="reduced (every role, ~30 min on 2 CPU cores) | reduced-50 | paper | smoke (default: %(default)s)")
     p.add_argument("--set", type=grid_override, action="append", metavar="FIELD=VALUE",
                    help="override a grid field, e.g. --set n_roles=100 or --set n_roles=None (all roles)")
     p.add_argument("--judge", default="offline",

@@ -39,14 +39,16 @@ class Grid:
 
 GRIDS = dict(
     paper=Grid(),
-    reduced=Grid(n_roles=50, n_prompts=5, n_questions=4, n_default_questions=24, n_traits=24, n_pairs=2, n_trait_questions=4,
+    reduced=Grid(n_roles=None, n_prompts=5, n_questions=2, n_default_questions=24, n_traits=24, n_pairs=2, n_trait_questions=4,
                  max_new_tokens=48, recipe="reduced", trait_min_gap=0, trait_min_pairs=3),
+    **{"reduced-50": Grid(n_roles=50, n_prompts=5, n_questions=4, n_default_questions=24, n_traits=24, n_pairs=2, n_trait_questions=4,
+                          max_new_tokens=48, recipe="reduced", trait_min_gap=0, trait_min_pairs=3)},
     smoke=Grid(n_roles=6, n_prompts=2, n_questions=2, n_default_questions=3, n_traits=3, n_pairs=1, n_trait_questions=2,
                max_new_tokens=8, recipe=Recipe((0, 1, 2, 3), 1, pool_scores=True), trait_min_gap=-100, trait_min_pairs=1),
 )
 
 def make_grid(name:str|Grid="reduced", **overrides) -> Grid:
-    "A named grid (`paper`, `reduced`, `smoke`) or a `Grid`, with fields overridden."
+    "A named grid (`paper`, `reduced`, `reduced-50`, `smoke`) or a `Grid`, with fields overridden."
     if isinstance(name, Grid): g = name
     elif name in GRIDS: g = GRIDS[name]
     else: raise ValueError(f"Unknown grid {name!r}; use one of {list(GRIDS)} or a Grid")
