@@ -5,7 +5,7 @@ once with `extra_body={"persona": {"cap": "off"}}` and once with the server's de
 history; every answer's `persona.projection` (the Assistant Axis projection the server reports) is collected and
 plotted per turn.
 
-    persona-space serve --run _runs/default-reduced --cap 12:20-p25 --monitor-layer 20 --port 8000 &
+    persona-space serve --run _runs/reduced-50 --cap 12:20-p25 --monitor-layer 20 --port 8000 &
     python examples/served_drift.py --url http://127.0.0.1:8000/v1 --out served_drift.png
 
 Serve with a monitor layer outside the capped window: a floor at layer l holds the projection at l up by construction.
