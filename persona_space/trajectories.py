@@ -20,7 +20,7 @@ from .vectors import project
 # %% auto #0
 __all__ = ['DRIFT_CFG', 'USER_SYSTEM', 'USER_OPENING', 'USER_CFG', 'turn_key', 'intervention_name', 'drift_store',
            'run_conversations', 'user_view', 'simulate_conversations', 'openai_user', 'load_drift', 'turn_projections',
-           'seeded_rng', 'projections_at', 'domain_order', 'drift_summary', 'plot_drift']
+           'seeded_rng', 'projections_at', 'domain_order', 'drift_summary', 'plot_drift', 'drift_intervals']
 
 # %% ../nbs/12b_trajectories.ipynb #b17ceca2
 DRIFT_CFG = GenerationConfig(max_new_tokens=256, temperature=0.7, top_p=0.9, seed=0, batch_size=16)
@@ -319,3 +319,43 @@ def plot_drift(proj_df:pd.DataFrame, # from `turn_projections`
     ax.grid(alpha=0.3); ax.legend(frameon=False, title="domain")
     sns.despine(ax=ax)
     return ax
+
+# %% ../nbs/12b_trajectories.ipynb #eb672d3a
+def _turn_matrix(df:pd.DataFrame, conversations, turns) -> np.ndarray: # [n_conversations, n_turns]
+    "The projections of one domain as a conversation x turn matrix over `conversations` and `turns` (NaN where missing)."
+    W = df.pivot_table(index="conversation", columns="turn", values="projection", aggfunc="mean")
+    return W.reindex(index=conversations, columns=turns).to_numpy(float)
+
+def _change_and_mean(X:np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    "For draws [..., n_conversations, n_turns]: the change of the mean projection from the first to the last turn, and the mean over all answers."
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # a draw may miss a turn that few conversations reach
+        per_turn = np.nanmean(X, axis=-2)
+        return per_turn[..., -1] - per_turn[..., 0], np.nanmean(X, axis=(-2, -1))
+
+def drift_intervals(projections, # a table from `turn_projections`, or {setting: table} of the same conversations (the first is the reference)
+                    layer:int, n_boot:int=1000, ci:float=0.95, seed:int=0,
+                   ) -> pd.DataFrame: # [domain, measure ("change" or "mean"), setting, value, low, high, n_conversations]
+    "Per domain, the first-to-last change and the mean of the projection with bootstrap intervals over conversations; paired differences between settings."
+    tables = {"run": projections} if isinstance(projections, pd.DataFrame) else dict(projections)
+    at = {k: projections_at(v, layer) for k, v in tables.items()}
+    names, rows, (lo, hi) = list(at), [], ((1 - ci) / 2, (1 + ci) / 2)
+    for dom in domain_order(pd.concat([d["domain"] for d in at.values()])):
+        doms = {k: d[d["domain"] == dom] for k, d in at.items()}
+        convs = sorted(set().union(*(set(d["conversation"]) for d in doms.values())))
+        turns = sorted(set().union(*(set(d["turn"]) for d in doms.values())))
+        X = {k: _turn_matrix(d, convs, turns) for k, d in doms.items()}
+        idx = seeded_rng(seed, dom).integers(0, len(convs), (n_boot, len(convs)))  # as `drift_summary`: the same draws as the bands
+        point = {k: _change_and_mean(x) for k, x in X.items()}
+        boots = {k: _change_and_mean(x[idx]) for k, x in X.items()}
+        series = {k: (point[k], boots[k]) for k in names}
+        for k in names[1:]:  # paired: the same conversations in each draw
+            series[f"{k} - {names[0]}"] = tuple(tuple(a - b for a, b in zip(s_k, s_0)) for s_k, s_0 in zip(series[k], series[names[0]]))
+        for setting, (pt, bt) in series.items():
+            n = int(np.isfinite(X[setting]).any(1).sum()) if setting in X else len(convs)
+            for j, measure in enumerate(("change", "mean")):
+                b = bt[j][np.isfinite(bt[j])]
+                rows.append(dict(domain=dom, measure=measure, setting=setting, value=float(pt[j]),
+                                 low=float(np.quantile(b, lo)) if len(b) else np.nan, high=float(np.quantile(b, hi)) if len(b) else np.nan,
+                                 n_conversations=n))
+    return pd.DataFrame(rows)
