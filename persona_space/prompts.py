@@ -126,7 +126,7 @@ def _read_jsonl(f:Path, key:str) -> list[str]:
     return out
 
 def load_prompt_set(path:str|Path|None=None) -> PromptSet: # a folder in the project's format (default: the shipped data)
-    "Load and validate a prompt set in persona-space's own format."
+    "Load and validate a prompt set in persona-space's own format (a role file's older `kind` field is read as its `category`)."
     d = Path(path) if path is not None else data_dir()
     roles = {r.name: r for r in map(read_role, sorted((d/"roles").glob("*.json")))}
     bad = [r.name for r in roles.values() if r.category == "default"]
