@@ -138,17 +138,17 @@ def frame(text:str, role:Role, title:str|None=None) -> str:
     return text.format(a_role=a, role=t, Role=t[0].upper() + t[1:], description=role.description)
 
 # %% ../nbs/19_base_model.ipynb #d416fdd8
-def pick_roles(n_per_kind:int=10, # roles per kind
-               kinds:Sequence[str]=("assistant", "human", "fantastical", "nonhuman", "adversarial"),
+def pick_roles(n_per_category:int=10, # roles per category
+               categories:Sequence[str]=("assistant", "human", "fantastical", "nonhuman", "adversarial"),
                seed:int=0, roles:dict|None=None, # {name: Role} (default: the shipped roles)
               ) -> list[Role]:
-    "`n_per_kind` roles of each kind, drawn at random with `seed`, sorted by kind and name."
+    "`n_per_category` roles of each category, drawn at random with `seed`, sorted by category and name."
     roles = roles if roles is not None else load_prompt_set().roles
     rng, out = np.random.default_rng(seed), []
-    for k in kinds:
-        names = sorted(n for n, r in roles.items() if r.kind == k)
-        if not names: raise ValueError(f"No roles of kind {k!r}")
-        out += [roles[n] for n in sorted(rng.choice(names, min(n_per_kind, len(names)), replace=False))]
+    for c in categories:
+        names = sorted(n for n, r in roles.items() if r.category == c)
+        if not names: raise ValueError(f"No roles of category {c!r}")
+        out += [roles[n] for n in sorted(rng.choice(names, min(n_per_category, len(names)), replace=False))]
     return out
 
 def role_completion_items(roles:Sequence[Role], framings:dict, # {id: text} (`load_framings()["framings"]`)
@@ -156,27 +156,27 @@ def role_completion_items(roles:Sequence[Role], framings:dict, # {id: text} (`lo
                          ) -> list[dict]:
     "One raw-text completion item per role and framing, keyed `role/framing`."
     titles = titles or {}
-    return [completion_item(f"{r.name}/{fid}", frame(t, r, titles.get(r.name)), role=r.name, role_kind=r.kind, framing=fid)
+    return [completion_item(f"{r.name}/{fid}", frame(t, r, titles.get(r.name)), role=r.name, role_category=r.category, framing=fid)
             for r in roles for fid, t in framings.items()]
 
 # %% ../nbs/19_base_model.ipynb #3fa77e6d
 def completion_role_vectors(model, items:list[dict], # from `role_completion_items`
                             cfg:GenerationConfig=GenerationConfig(max_new_tokens=32, temperature=0.7),
                             progress:bool=True) -> tuple[VectorSet, torch.Tensor|None, pd.DataFrame]:
-    "Role vectors (mean over framings of the mean residual over the written tokens), the reference vector (kind `default`), and the completions."
+    "Role vectors (mean over framings of the mean residual over the written tokens), the reference vector (category `default`), and the completions."
     with completion_template(model): answers = answer_items(model, items, cfg, progress=progress)
-    df = pd.DataFrame([dict(key=it["key"], role=it["role"], role_kind=it["role_kind"], framing=it["framing"], prompt=it["prompt"],
+    df = pd.DataFrame([dict(key=it["key"], role=it["role"], role_category=it["role_category"], framing=it["framing"], prompt=it["prompt"],
                             text=a.text, n_tokens=a.n_tokens) for it, a in zip(items, answers)])
     return _by_role(df, torch.stack([a.acts for a in answers]), "completions", model) + (df,)
 
 def _by_role(df:pd.DataFrame, acts:torch.Tensor, recipe:str, model) -> tuple[VectorSet, torch.Tensor|None]:
-    "Mean of `acts` rows per role (rows with no tokens left out); the role of kind `default` comes back on its own."
+    "Mean of `acts` rows per role (rows with no tokens left out); the role of category `default` comes back on its own."
     ok = df["n_tokens"].gt(0).values
     meta, vecs, ref = [], [], None
     for role, g in df[ok].groupby("role", sort=False):
         v = acts[g.index.values].mean(0)
-        if g["role_kind"].iloc[0] == "default": ref = v; continue
-        vecs.append(v); meta.append(dict(name=role, role=role, role_kind=g["role_kind"].iloc[0], count=len(g)))
+        if g["role_category"].iloc[0] == "default": ref = v; continue
+        vecs.append(v); meta.append(dict(name=role, role=role, role_category=g["role_category"].iloc[0], count=len(g)))
     return VectorSet(torch.stack(vecs), pd.DataFrame(meta), dict(recipe=recipe, model=model.cfg.model_name)), ref
 
 # %% ../nbs/19_base_model.ipynb #2640e169
@@ -187,18 +187,18 @@ def prompt_role_vectors(model, items:list[dict], # from `role_completion_items`
     convs = [[{"role": "assistant", "content": it["prompt"]}] for it in items]  # the whole prompt is the averaged span
     with completion_template(model): means = turn_means(model, convs, batch_size=batch_size, progress=progress)
     tok = model.tokenizer
-    df = pd.DataFrame([dict(key=it["key"], role=it["role"], role_kind=it["role_kind"], framing=it["framing"], prompt=it["prompt"],
+    df = pd.DataFrame([dict(key=it["key"], role=it["role"], role_category=it["role_category"], framing=it["framing"], prompt=it["prompt"],
                             text="", n_tokens=len(tok(it["prompt"], add_special_tokens=False)["input_ids"])) for it in items])
     return _by_role(df, torch.cat(means), "prompts", model) + (df,)
 
 # %% ../nbs/19_base_model.ipynb #bacba99b
 def pc1_separation(roles:VectorSet, layer:int, reference:torch.Tensor|None=None, # orients PC1 (positive: towards it)
-                   high:str="assistant", low:str="fantastical", # the role kinds expected at the + and - ends
+                   high:str="assistant", low:str="fantastical", # the role categories expected at the + and - ends
                    n_perm:int=10000, n_boot:int=2000, seed:int=0, ci:float=0.95) -> dict:
-    "Difference of mean PC1 score (in PC1 standard deviations) between two declared role kinds, with a permutation p and a bootstrap interval."
-    kinds = roles.meta["role_kind"].to_numpy()
-    hi, lo = kinds == high, kinds == low
-    if hi.sum() < 2 or lo.sum() < 2: raise ValueError(f"Need 2+ roles of each kind; got {hi.sum()} {high!r} and {lo.sum()} {low!r}")
+    "Difference of mean PC1 score (in PC1 standard deviations) between two declared role categories, with a permutation p and a bootstrap interval."
+    cats = roles.meta["role_category"].to_numpy()
+    hi, lo = cats == high, cats == low
+    if hi.sum() < 2 or lo.sum() < 2: raise ValueError(f"Need 2+ roles of each category; got {hi.sum()} {high!r} and {lo.sum()} {low!r}")
     p = persona_pca(roles, layer, reference, n_scores=1)
     s = p.scores["PC1"].to_numpy()
     stat = lambda s, hi, lo: (s[hi].mean() - s[lo].mean()) / s.std(ddof=1)
@@ -210,13 +210,13 @@ def pc1_separation(roles:VectorSet, layer:int, reference:torch.Tensor|None=None,
         lab = np.zeros(len(s), bool); lab[rng.permutation(both)[:hi.sum()]] = True
         null[i] = stat(s, lab, (hi | lo) & ~lab)
     X, pc1 = roles.vectors[:, layer].double().numpy(), p.components[0]
-    boot, groups = np.empty(n_boot), [np.flatnonzero(kinds == k) for k in pd.unique(kinds)]
+    boot, groups = np.empty(n_boot), [np.flatnonzero(cats == c) for c in pd.unique(cats)]
     for b in range(n_boot):
         idx = np.concatenate([rng.choice(g, len(g)) for g in groups])
         mean, _, _, Vt = centred_svd(X[idx])  # a draw repeats roles: the robust SVD
         Xb, v = X[idx] - mean, Vt[0]
         sb = Xb @ (v if v @ pc1 >= 0 else -v)
-        boot[b] = stat(sb, kinds[idx] == high, kinds[idx] == low)
+        boot[b] = stat(sb, cats[idx] == high, cats[idx] == low)
     auc = float((s[hi][:, None] > s[lo][None, :]).mean() + 0.5 * (s[hi][:, None] == s[lo][None, :]).mean())
     q = (1 - ci) / 2
     return dict(layer=layer, high=high, low=low, n_high=int(hi.sum()), n_low=int(lo.sum()), diff_sd=float(d),

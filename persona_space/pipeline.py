@@ -15,7 +15,7 @@ from .judges import judge_roles, judge_traits, OfflineJudge, OpenAIJudge, LocalJ
 from .vectors import (Recipe, VectorSet, role_vectors, assistant_vector, assistant_axis, trait_vectors, unit,
                                    project, save_vectors)
 from .pca import persona_pca, pca_by_layer, axis_ends
-from .run import Run  # the layout of a run directory
+from .run import Run, current_columns  # the layout of a run directory
 
 # %% auto #0
 __all__ = ['GRIDS', 'Grid', 'make_grid', 'spread', 'pick', 'persona_items', 'toy_prompt_set', 'parse_openai_spec', 'make_judge',
@@ -25,7 +25,7 @@ __all__ = ['GRIDS', 'Grid', 'make_grid', 'spread', 'pick', 'persona_items', 'toy
 @dataclass(frozen=True)
 class Grid:
     "How much of a prompt set a run covers, and how answers become vectors."
-    n_roles:int|None=None # roles (None: all), spread evenly over role kinds
+    n_roles:int|None=None # roles (None: all), spread evenly over role categories
     n_prompts:int=5 # role-play system prompts per role
     n_questions:int=240 # shared extraction questions per role prompt
     n_default_questions:int|None=None # questions per default prompt (None: n_questions)
@@ -86,14 +86,14 @@ def persona_items(ps:PromptSet, # the prompt set
     fill = lambda p: fill_model_name(p, model_name)
     qi = spread(list(range(len(ps.questions))), g.n_questions)
     items = []
-    for name in pick(list(ps.roles), {r: ps.roles[r].kind for r in ps.roles}, g.n_roles):
+    for name in pick(list(ps.roles), {r: ps.roles[r].category for r in ps.roles}, g.n_roles):
         r = ps.roles[name]
         for i, p in enumerate(r.prompts[:g.n_prompts]):
-            items += [dict(key=f"role/{name}/p{i}/q{j}", kind="role", role=name, role_kind=r.kind, prompt=i, question=j,
+            items += [dict(key=f"role/{name}/p{i}/q{j}", kind="role", role=name, role_category=r.category, prompt=i, question=j,
                            messages=_messages(fill(p), ps.questions[j])) for j in qi]
     di = spread(list(range(len(ps.questions))), g.n_default_questions or g.n_questions)
     for i, p in enumerate(ps.default.prompts):
-        items += [dict(key=f"default/p{i}/q{j}", kind="default", role="default", role_kind="default", prompt=i, question=j,
+        items += [dict(key=f"default/p{i}/q{j}", kind="default", role="default", role_category="default", prompt=i, question=j,
                        messages=_messages(fill(p), ps.questions[j])) for j in di]
     for name in pick(list(ps.traits), {t: ps.traits[t].category for t in ps.traits}, g.n_traits):
         t = ps.traits[name]
@@ -108,8 +108,8 @@ def persona_items(ps:PromptSet, # the prompt set
 def toy_prompt_set(n_roles:int=6, n_traits:int=3) -> PromptSet:
     "A small synthetic prompt set (for tests and examples)."
     from persona_space.prompts import Trait
-    kinds = ["assistant", "human", "fantastical", "nonhuman", "adversarial"]
-    roles = {f"role{i}": Role(f"role{i}", kinds[i % len(kinds)], f"toy role number {i}",
+    cats = ["assistant", "human", "fantastical", "nonhuman", "adversarial"]
+    roles = {f"role{i}": Role(f"role{i}", cats[i % len(cats)], f"toy role number {i}",
                               tuple(f"You are toy role {i}, variant {k}. Stay in character." for k in range(3))) for i in range(n_roles)}
     traits = {f"trait{i}": Trait(f"trait{i}", "emotional", f"toy trait {i}",
                                  tuple((f"Be very trait{i} ({k}).", f"Never be trait{i} ({k}).") for k in range(2)),
@@ -160,7 +160,7 @@ def generate_stage(model, out:Path, items:list[dict], g:Grid, seed:int=0, batch_
 
 def judge_stage(store, ps:PromptSet, judge, out:Path, keys:list[str], progress:bool=True) -> pd.DataFrame:
     "Score the role and trait answers among `keys`; the answer table with a `score` column (NaN for default answers)."
-    rec = store.records(keys).drop(columns=["messages"], errors="ignore")
+    rec = current_columns(store.records(keys)).drop(columns=["messages"], errors="ignore")  # a resumed older run: old names too
     rec["score"] = np.nan
     cache = Run(out).scores_file
     r = rec.index[rec["kind"].eq("role")]
@@ -197,7 +197,7 @@ def analyse(rec:pd.DataFrame, # judged answer table (rows align with `acts`)
     by_layer = pca_by_layer(roles, asst, axis)
     by_layer.to_csv(run.table_file("pca_by_layer"))
     p = persona_pca(roles, mid, asst)
-    load = p.scores.iloc[:, :3].assign(role=roles.meta["role"].values, kind=roles.meta["role_kind"].values,
+    load = p.scores.iloc[:, :3].assign(role=roles.meta["role"].values, category=roles.meta["role_category"].values,
                                        projection=project(roles.vectors, axis, mid).numpy())
     load.rename_axis("vector").to_csv(run.table_file("role_loadings"))
     ends = axis_ends(roles, axis, mid, k_ends)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['ROLE_KINDS', 'TRAIT_CATEGORIES', 'data_dir', 'PromptFileError', 'Role', 'Trait', 'read_role', 'read_trait',
+__all__ = ['ROLE_CATEGORIES', 'TRAIT_CATEGORIES', 'data_dir', 'PromptFileError', 'Role', 'Trait', 'read_role', 'read_trait',
            'PromptSet', 'load_prompt_set', 'load_official', 'fill_model_name']
 
 # %% ../nbs/04_prompts.ipynb #926f8f27
@@ -25,14 +25,14 @@ def data_dir() -> Path:
 class PromptFileError(ValueError):
     "A role, trait or question file that does not follow the schema."
 
-ROLE_KINDS = ("assistant", "human", "fantastical", "nonhuman", "adversarial", "default", "official")
+ROLE_CATEGORIES = ("assistant", "human", "fantastical", "nonhuman", "adversarial", "default", "official")
 TRAIT_CATEGORIES = ("emotional", "social", "moral", "cognitive", "stylistic", "epistemic", "official")
 
 @dataclass(frozen=True)
 class Role:
     "A role archetype: system prompts that make a model play it."
     name: str
-    kind: str # one of ROLE_KINDS
+    category: str # one of ROLE_CATEGORIES
     description: str
     prompts: tuple[str, ...] # role-play system prompts ("" means no system prompt)
     judge_prompt: str|None = None # official release only: the role's own 0-3 rubric
@@ -70,14 +70,15 @@ _default_texts = lambda x: isinstance(x, list) and len(x) > 0 and all(p == "" or
 
 # %% ../nbs/04_prompts.ipynb #d6007cdb
 def read_role(f:Path) -> Role:
-    "Read and validate one role file (kind `default`: the Assistant's prompts, where \"\" means no system prompt)."
+    "Read and validate one role file (category `default`: the Assistant's prompts, where \"\" means no system prompt; an older file's `kind` is its category)."
     d = _read_json(f)
-    dflt = isinstance(d, dict) and d.get("kind") == "default"
-    _check(f, d, dict(name=("the file's name without .json", lambda x: x == Path(f).stem),
-                      kind=(f"one of {ROLE_KINDS[:6]}", lambda x: x in ROLE_KINDS),
-                      description=("a non-empty string", _text),
-                      prompts=("a list of distinct non-empty strings", _default_texts if dflt else _texts)))
-    return Role(d["name"], d["kind"], d["description"], tuple(d["prompts"]))
+    cat = "kind" if isinstance(d, dict) and "kind" in d and "category" not in d else "category"  # the field as the file spells it
+    dflt = isinstance(d, dict) and d.get(cat) == "default"
+    _check(f, d, {"name": ("the file's name without .json", lambda x: x == Path(f).stem),
+                  cat: (f"one of {ROLE_CATEGORIES[:6]}", lambda x: x in ROLE_CATEGORIES),
+                  "description": ("a non-empty string", _text),
+                  "prompts": ("a list of distinct non-empty strings", _default_texts if dflt else _texts)})
+    return Role(d["name"], d[cat], d["description"], tuple(d["prompts"]))
 
 def read_trait(f:Path) -> Trait:
     "Read and validate one trait file."
@@ -125,11 +126,11 @@ def _read_jsonl(f:Path, key:str) -> list[str]:
     return out
 
 def load_prompt_set(path:str|Path|None=None) -> PromptSet: # a folder in the project's format (default: the shipped data)
-    "Load and validate a prompt set in persona-space's own format."
+    "Load and validate a prompt set in persona-space's own format (a role file's older `kind` field is read as its `category`)."
     d = Path(path) if path is not None else data_dir()
     roles = {r.name: r for r in map(read_role, sorted((d/"roles").glob("*.json")))}
-    bad = [r.name for r in roles.values() if r.kind == "default"]
-    if bad: raise PromptFileError(f"{d/'roles'/(bad[0] + '.json')}: field 'kind': 'default' belongs in {d/'default.json'}")
+    bad = [r.name for r in roles.values() if r.category == "default"]
+    if bad: raise PromptFileError(f"{d/'roles'/(bad[0] + '.json')}: category 'default' belongs in {d/'default.json'}")
     if not roles: raise PromptFileError(f"{d/'roles'}: no role files")
     default = read_role(d/"default.json") if (d/"default.json").exists() else Role("default", "default", "The Assistant", ("",))
     traits = {t.name: t for t in map(read_trait, sorted((d/"traits").glob("*.json")))}
@@ -142,7 +143,7 @@ def load_official(path:str|Path) -> PromptSet: # the official release's `data/` 
     d = Path(path)
     if not (d/"roles"/"instructions").is_dir(): raise PromptFileError(f"{d}: no roles/instructions folder (is this the official data/ folder?)")
     descs = _read_json(d/"roles"/"role_list.json") if (d/"roles"/"role_list.json").exists() else {}
-    def read(f, kind, pair):
+    def read(f, pair):
         j = _read_json(f)
         if not isinstance(j, dict) or not isinstance(j.get("instruction"), list): raise PromptFileError(f"{f}: missing field 'instruction'")
         try: ins = [((i["pos"], i["neg"]) if pair else i["pos"]) for i in j["instruction"]]
@@ -150,14 +151,14 @@ def load_official(path:str|Path) -> PromptSet: # the official release's `data/` 
         return ins, j.get("questions", []), j.get("eval_prompt")
     roles, default = {}, None
     for f in sorted((d/"roles"/"instructions").glob("*.json")):
-        ins, _, judge = read(f, "official", False)
+        ins, _, judge = read(f, False)
         r = Role(f.stem, "default" if f.stem == "default" else "official", descs.get(f.stem, f.stem), tuple(ins), judge)
         if f.stem == "default": default = r
         else: roles[f.stem] = r
     tdescs = _read_json(d/"traits"/"trait_list.json") if (d/"traits"/"trait_list.json").exists() else {}
     traits = {}
     for f in sorted((d/"traits"/"instructions").glob("*.json")) if (d/"traits").exists() else []:
-        pairs, qs, judge = read(f, "official", True)
+        pairs, qs, judge = read(f, True)
         traits[f.stem] = Trait(f.stem, "official", tdescs.get(f.stem, f.stem), tuple(pairs), tuple(qs), judge)
     return PromptSet(roles, default or Role("default", "default", "The Assistant", ("",)),
                      _read_jsonl(d/"extraction_questions.jsonl", "question"), traits, [], source=f"official:{d}")

@@ -13,7 +13,7 @@ from .store import RunStore
 from .vectors import VectorSet, load_vectors
 
 # %% auto #0
-__all__ = ['CALIBRATION_KINDS', 'Run', 'as_run']
+__all__ = ['RENAMED_COLUMNS', 'RENAMED_LOADINGS', 'CALIBRATION_KINDS', 'Run', 'current_columns', 'as_run']
 
 # %% ../nbs/08b_run.ipynb #a009465c
 class Run:
@@ -53,6 +53,20 @@ def config(self:Run) -> dict:
     "What the answers were generated with: the store's model fingerprint, generation settings and captured layers."
     return self._part("config", lambda: _read_json(self.store_dir/"store.json", "no answers stored")["config"])
 
+# %% ../nbs/08b_run.ipynb #26045e30
+RENAMED_COLUMNS = dict(role_kind="role_category") # old column -> current name, in records and tables
+RENAMED_LOADINGS = RENAMED_COLUMNS | dict(kind="category") # the role loadings also named the category `kind`
+
+def current_columns(df:pd.DataFrame, # records or a table of a run
+                    renamed:dict[str, str]=RENAMED_COLUMNS, # old column -> current name
+                   ) -> pd.DataFrame:
+    "`df` with old columns under their current names (in their place); a row with both takes the current one, a row with only the old one keeps it."
+    for old, new in renamed.items():
+        if old not in df.columns: continue
+        if new in df.columns: df = df.assign(**{old: df[new].where(df[new].notna(), df[old])}).drop(columns=new)
+        df = df.rename(columns={old: new})
+    return df
+
 # %% ../nbs/08b_run.ipynb #365e56a6
 def _vectors(run:Run, name:str, required:bool=False):
     f = run.vector_file(name)
@@ -77,8 +91,11 @@ def assistant(self:Run) -> torch.Tensor|None: # [n_layers, d_model]
 
 @patch(as_prop=True)
 def roles(self:Run) -> VectorSet|None:
-    "The role vectors, one per role (and score, unless pooled), with their table."
-    return self._part("roles", lambda: _vectors(self, "roles"))
+    "The role vectors, one per role (and score, unless pooled), with their table (`name`, `role`, `score`, `count`, `role_category`)."
+    def read():
+        v = _vectors(self, "roles")
+        return None if v is None else VectorSet(v.vectors, current_columns(v.meta), v.info)
+    return self._part("roles", read)
 
 @patch(as_prop=True)
 def traits(self:Run) -> VectorSet|None:
@@ -107,14 +124,15 @@ def mid_layer(self:Run) -> int:
 
 # %% ../nbs/08b_run.ipynb #c9dfc189
 _INDEX = dict(pca_by_layer="layer", trait_axis_by_layer="trait") # tables written with an index
+_RENAMED = dict(role_loadings=RENAMED_LOADINGS) # a table's old column names (default: `RENAMED_COLUMNS`)
 
 @patch
 def table(self:Run, name:str) -> pd.DataFrame:
-    "The table `tables/{name}.csv` (indexed as written)."
+    "The table `tables/{name}.csv` (indexed as written; older runs' columns under their current names)."
     def read():
         f = self.table_file(name)
         if not f.exists(): raise FileNotFoundError(f"{self.path} has no tables/{name}.csv (tables: {sorted(p.stem for p in f.parent.glob('*.csv'))})")
-        return pd.read_csv(f, index_col=_INDEX.get(name))
+        return current_columns(pd.read_csv(f, index_col=_INDEX.get(name)), _RENAMED.get(name, RENAMED_COLUMNS))
     return self._part(f"table:{name}", read)
 
 # %% ../nbs/08b_run.ipynb #9c35744e
@@ -125,7 +143,7 @@ def judged(self:Run) -> pd.DataFrame:
 
 @patch(as_prop=True)
 def loadings(self:Run) -> pd.DataFrame:
-    "The role vectors' PC1-3 scores, role, kind and projection on the axis at the middle layer."
+    "The role vectors' PC1-3 scores, role, category and projection on the axis at the middle layer."
     return self.table("role_loadings")
 
 @patch(as_prop=True)
@@ -158,9 +176,10 @@ def _kinds(kinds) -> list[str]: return [kinds] if isinstance(kinds, str) else li
 
 @patch
 def answers(self:Run, kinds:str|Iterable[str]|None=None, # "role", "default", "trait", several, or None for all
+            keys:Iterable[str]|None=None, # only these answers, in this order (None: all, in store order)
            ) -> pd.DataFrame:
-    "The stored answer records of `kinds` (messages, text, n_tokens and the item's metadata), in store order."
-    rec = self.store.records()
+    "The stored answer records of `kinds` (messages, text, n_tokens and the item's metadata)."
+    rec = current_columns(self.store.records(keys))
     return rec if kinds is None or len(rec) == 0 else rec[rec["kind"].isin(_kinds(kinds))].reset_index(drop=True)
 
 # %% ../nbs/08b_run.ipynb #b3edafbb

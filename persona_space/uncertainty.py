@@ -116,7 +116,7 @@ def shuffle_roles(records:pd.DataFrame, recipe, rng:np.random.Generator) -> pd.D
     r = _recipe(recipe)
     rec = records.reset_index(drop=True).copy()
     ok = rec["kind"].eq("role") & rec["score"].isin(r.scores) & rec["n_tokens"].gt(0)
-    cols = [c for c in ("role", "role_kind") if c in rec]
+    cols = [c for c in ("role", "role_category") if c in rec]
     for s in r.scores:
         ix = np.flatnonzero(ok & rec["score"].eq(s))
         rec.loc[ix, cols] = rec.loc[ix[rng.permutation(len(ix))], cols].to_numpy()

@@ -66,8 +66,8 @@ def role_vectors(records:pd.DataFrame, # one row per answer: kind, role, score, 
         role, score = (key, None) if r.pool_scores else (key[0], int(key[1]))
         if len(idx) < r.min_count: continue
         vecs.append(acts[list(idx)].float().mean(0))
-        kind = rec.loc[idx[0], "role_kind"] if "role_kind" in rec else None
-        meta.append(dict(name=role if score is None else f"{role}/{score}", role=role, score=score, count=len(idx), role_kind=kind))
+        category = rec.loc[idx[0], "role_category"] if "role_category" in rec else None
+        meta.append(dict(name=role if score is None else f"{role}/{score}", role=role, score=score, count=len(idx), role_category=category))
     if not vecs: raise ValueError(f"No role has {r.min_count}+ answers with scores {r.scores}: "
                                   "judge more answers, or use a recipe with a lower min_count (e.g. 'reduced')")
     return VectorSet(torch.stack(vecs), pd.DataFrame(meta), dict(recipe=str(r)))

@@ -2,19 +2,26 @@
 import json, re
 from collections import Counter
 import pytest
-from persona_space.prompts import load_prompt_set, data_dir, ROLE_KINDS, TRAIT_CATEGORIES
+from persona_space.prompts import load_prompt_set, data_dir, ROLE_CATEGORIES, TRAIT_CATEGORIES
 
 @pytest.fixture(scope="module")
 def ps(): return load_prompt_set()
 
 def test_roles(ps):
     assert len(ps.roles) >= 275
-    kinds = Counter(r.kind for r in ps.roles.values())
-    for k in ("assistant", "human", "fantastical", "nonhuman", "adversarial"): assert kinds[k] >= 25, kinds
+    cats = Counter(r.category for r in ps.roles.values())
+    for k in ("assistant", "human", "fantastical", "nonhuman", "adversarial"): assert cats[k] >= 25, cats
+    assert set(cats) <= set(ROLE_CATEGORIES) - {"default", "official"}, cats
     for r in ps.roles.values():
         assert len(r.prompts) == 5, r.name
         for p in r.prompts: assert 15 <= len(p.split()) <= 90, (r.name, p)
     assert "" in ps.default.prompts and len(ps.default.prompts) >= 3
+
+def test_role_files_spell_category():
+    "The shipped role files name a role's category `category` (the older spelling `kind` is only read, for old prompt folders)."
+    for f in sorted((data_dir()/"roles").glob("*.json")) + [data_dir()/"default.json"]:
+        d = json.loads(f.read_text())
+        assert "category" in d and "kind" not in d, f
 
 def test_questions(ps):
     assert len(ps.questions) == 240 and len(set(ps.questions)) == 240

@@ -13,7 +13,8 @@ def test_load_official_prompt_set():
     assert (len(ps.roles), len(ps.questions), len(ps.traits)) == (275, 240, 240)
     assert all(len(r.prompts) == 5 for r in ps.roles.values())
     assert all(len(t.pairs) == 5 and len(t.questions) == 40 for t in ps.traits.values())
-    assert ps.default.kind == "default" and ps.default.prompts
+    assert ps.default.category == "default" and ps.default.prompts
+    assert {r.category for r in ps.roles.values()} == {"official"}
     assert all(r.judge_prompt for r in ps.roles.values())
     with_slot = [p for r in ps.roles.values() for p in r.prompts if "{model_name}" in p]
     assert all("{model_name}" not in fill_model_name(p, "Qwen") for p in with_slot)
