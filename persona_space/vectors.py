@@ -121,7 +121,7 @@ def assistant_axis(assistant:torch.Tensor, # [n_layers, d_model] Assistant vecto
     "The Assistant Axis: Assistant vector minus the mean of the fully-role-playing role vectors, per layer."
     sel = roles.meta["score"].isna() | roles.meta["score"].isin(scores)
     if not sel.any(): raise ValueError(f"No role vectors with scores {scores} to contrast with the Assistant")
-    return assistant - roles.vectors[torch.from_numpy(sel.values)].mean(0)
+    return assistant - roles.vectors[torch.tensor(sel.values)].mean(0)
 
 # %% ../nbs/06_vectors.ipynb #116ca0c4
 def unit(v:torch.Tensor) -> torch.Tensor:
