@@ -101,7 +101,10 @@ def add(self:RunStore, records:list[dict], acts:torch.Tensor|None=None):
         if len(acts) != len(records): raise ValueError(f"{len(records)} records but {len(acts)} activation rows")
         name = f"shard-{self._next:06d}.safetensors"
         tmp = self.path/"acts"/(name + ".tmp")
-        save_file({"acts": acts.detach().cpu().to(getattr(torch, self.acts_dtype)).contiguous()}, str(tmp), metadata={"keys": json.dumps(keys)})
+        stored = acts.detach().cpu().to(getattr(torch, self.acts_dtype)).contiguous()
+        if self.acts_dtype == "float16" and torch.isinf(stored).any() and not torch.isinf(acts).any():
+            raise ValueError(f"Activations up to {acts.abs().max().item():.3g} overflow float16 (max 65504): store this model's in bfloat16 or float32")
+        save_file({"acts": stored}, str(tmp), metadata={"keys": json.dumps(keys)})
         os.replace(tmp, self.path/"acts"/name)
         self._next += 1
         for i, r in enumerate(lines): r.update(_shard=name, _row=i)
