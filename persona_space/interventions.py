@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 import numpy as np, torch
 from tqdm.auto import tqdm
 from .chat import encode_chat, pad_left, positions
-from .vectors import unit
+from .vectors import unit, project
 
 # %% auto #0
 __all__ = ['UNSTEERED', 'as_layers', 'layer_vector', 'mean_resid_norms', 'steer_hooks', 'cap_hooks', 'ablate_hooks', 'intervene',
@@ -209,7 +209,7 @@ class Caps(Intervention):
     def hooks(self) -> list[tuple]: return cap_hooks(self.axis, self.taus)
     def __repr__(self): return f"Caps({self.name}, taus={ {l: round(t, 3) for l, t in self.taus.items()} })"
 
-def calibrate_caps(acts:torch.Tensor, # [n_answers, n_layers, d_model] calibration activations (e.g. role + trait answers)
+def calibrate_caps(acts, # [n_answers, n_layers, d_model] calibration activations (e.g. role + trait answers): a tensor or a streaming source
                    axis:torch.Tensor, # [n_layers, d_model] Assistant Axis
                    layers, # int, iterable or 'a:b' window to cap
                    percentile:float=25, # percentile of the projections that becomes the floor (paper: 25)
@@ -218,7 +218,8 @@ def calibrate_caps(acts:torch.Tensor, # [n_answers, n_layers, d_model] calibrati
     if not 0 <= percentile <= 100: raise ValueError(f"percentile must be within 0-100, got {percentile}")
     if acts.ndim != 3 or len(acts) == 0: raise ValueError(f"Calibration activations must be [n_answers, n_layers, d_model], got {tuple(acts.shape)}")
     ls = as_layers(layers, axis.shape[0])
-    taus = {l: float(np.percentile((acts[:, l].float() @ unit(axis[l].float())).numpy(), percentile)) for l in ls}
+    proj = project(acts, axis, ls).numpy()  # [n_answers, len(ls)]; a streaming source reads only the capped layers
+    taus = {l: float(np.percentile(proj[:, i], percentile)) for i, l in enumerate(ls)}
     return Caps(axis.float(), taus, percentile, source)
 
 # %% ../nbs/09_interventions.ipynb #3c74e6ea

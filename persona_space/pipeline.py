@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from .prompts import PromptSet, Role, load_prompt_set, load_official, fill_model_name
 from .activations import GenerationConfig
-from .store import generation_store, fill_store
+from .store import generation_store, fill_store, StoredActivations
 from .judges import judge_roles, judge_traits, OfflineJudge, OpenAIJudge, LocalJudge, role_label
 from .vectors import (Recipe, VectorSet, role_vectors, assistant_vector, assistant_axis, trait_vectors, unit,
                                    project, save_vectors)
@@ -182,7 +182,7 @@ def _cos(a:torch.Tensor, b:torch.Tensor) -> torch.Tensor:
     return (unit(a.double()) * unit(b.double())).sum(-1)
 
 def analyse(rec:pd.DataFrame, # judged answer table (rows align with `acts`)
-            acts:torch.Tensor, # [n_answers, n_layers, d_model]
+            acts, # [n_answers, n_layers, d_model]: a tensor or a streaming source (`StoredActivations`)
             g:Grid, out:Path, info:dict|None=None, k_ends:int=5) -> dict:
     "Role vectors, Assistant vector, axis, trait vectors and PCA; writes `vectors/`, `tables/` and `results.json`."
     run, info = Run(out), dict(info or {})
@@ -272,7 +272,7 @@ def run_persona_space(model="default", # a loaded model, or anything `load_model
     _print_stage("[3/3] analyse: role vectors, Assistant Axis, PCA, trait vectors", not progress)
     info = dict(model=model_fingerprint(model), grid=next((n for n, x in GRIDS.items() if x == g), "custom"), grid_fields=asdict(g) | dict(recipe=str(g.recipe)),
                 judge=judge.name, prompts=ps.source, seed=seed)
-    res = analyse(rec, store.activations(keys), g, out, info)
+    res = analyse(rec, StoredActivations(store, keys), g, out, info)  # streamed from disk, never all in memory
     res["seconds"] = dict(generate_and_judge=round(t2 - t0, 1), judge=round(t2 - t1, 1), total=round(time.time() - t0, 1))
     Run(out).results_file.write_text(json.dumps(res, indent=1))
     return res

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterable
 import pandas as pd, torch
 from fastcore.basics import patch
-from .store import RunStore
+from .store import RunStore, StoredActivations
 from .vectors import VectorSet, load_vectors
 
 # %% auto #0
@@ -187,25 +187,27 @@ CALIBRATION_KINDS = ("role", "trait") # the answers the paper calibrates caps on
 
 @patch
 def activations(self:Run, kinds:str|Iterable[str]=CALIBRATION_KINDS, # which answers
-               ) -> torch.Tensor: # [n_answers, n_layers, d_model]
-    "Activations of the run's non-empty answers of `kinds`, in store order (read once per `kinds`)."
+                rows:int=64, # answers per chunk when read
+               ) -> StoredActivations: # [n_answers, n_layers, d_model], streamed from the store
+    "Activations of the run's non-empty answers of `kinds`, in store order, as a view that reads them chunk by chunk."
     def read():
         rec = self.answers(kinds)
         keys = rec.loc[rec["n_tokens"].gt(0), "key"].tolist() if len(rec) else []
         if not keys: raise ValueError(f"{self.path} has no {'/'.join(_kinds(kinds))} answers")
-        return self.store.activations(keys)
-    return self._part(("activations", *_kinds(kinds)), read)
+        return keys
+    return StoredActivations(self.store, self._part(("activation_keys", *_kinds(kinds)), read), rows)
 
 # %% ../nbs/08b_run.ipynb #58d55441
 @patch
 def caps(self:Run, layers, # int, iterable or 'a:b' window of layers to cap
          percentile:float=25, # the floor: this percentile of the calibration answers' projections (paper: 25)
          kinds:str|Iterable[str]=CALIBRATION_KINDS, # which answers calibrate
-         source:str|None=None): # where the floors come from (default: the run and the kinds)
-    "The `Caps` of `layers` at `percentile`, calibrated on the run's answers of `kinds` (`calibrate_caps`)."
+         source:str|None=None, # where the floors come from (default: the run and the kinds)
+         rows:int=64): # answers per chunk read from the store
+    "The `Caps` of `layers` at `percentile`, calibrated on the run's answers of `kinds` (`calibrate_caps`, streaming the capped layers)."
     from persona_space.interventions import calibrate_caps
     src = source if source is not None else f"{self.path}: {' and '.join(_kinds(kinds))} answers"
-    return calibrate_caps(self.activations(kinds), self.axis, layers, percentile, source=src)
+    return calibrate_caps(self.activations(kinds, rows), self.axis, layers, percentile, source=src)
 
 # %% ../nbs/08b_run.ipynb #3b2df3f1
 def as_run(run:Run|str|Path) -> Run:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json, os, re
 from pathlib import Path
 from dataclasses import asdict
-from typing import Iterable
-import torch
+from typing import Iterable, Iterator
+import numpy as np, torch
 from fastcore.basics import patch
 from safetensors import safe_open
 from safetensors.torch import save_file
@@ -16,17 +16,23 @@ from .activations import GenerationConfig, iter_answers
 from .models import model_fingerprint
 
 # %% auto #0
-__all__ = ['STORE_FORMAT', 'StoreMismatchError', 'jsonl_line', 'RunStore', 'generation_store', 'fill_store']
+__all__ = ['STORE_FORMAT', 'ACTS_DTYPES', 'StoreMismatchError', 'jsonl_line', 'RunStore', 'StoredActivations', 'generation_store',
+           'fill_store']
 
 # %% ../nbs/03_store.ipynb #db4d95cc
 class StoreMismatchError(ValueError):
     "A run store opened with another model or configuration than the one that made it."
 
 STORE_FORMAT = "persona-space-store/1"
+ACTS_DTYPES = ("float32", "bfloat16", "float16") # how activations may be stored on disk
 
 def jsonl_line(record:dict) -> str:
     "One JSONL line, readable text, with the Unicode line separators escaped so that any line reader splits it right."
     return json.dumps(record, ensure_ascii=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n"
+
+def _with_dtype(config:dict) -> dict:
+    "`config` with `acts_dtype` filled in: stores made before the field existed hold float32."
+    return {"acts_dtype": "float32", **config}
 
 def _diff(old:dict, new:dict, prefix="") -> list[str]:
     "Human-readable differences between two nested dicts."
@@ -52,11 +58,15 @@ class RunStore:
         if meta.exists():
             old = json.loads(meta.read_text())
             if old.get("format") != STORE_FORMAT: raise StoreMismatchError(f"{meta} is not a {STORE_FORMAT} store")
-            diffs = _diff(old["config"], self.config)
+            diffs = _diff(_with_dtype(old["config"]), _with_dtype(self.config))
             if diffs: raise StoreMismatchError(f"The run store {self.path} was made with another model or configuration:\n  "
                                                + "\n  ".join(diffs) + "\nUse another directory, or the original settings to resume.")
         else: meta.write_text(json.dumps(dict(format=STORE_FORMAT, config=self.config), indent=1))
+        if self.acts_dtype not in ACTS_DTYPES: raise ValueError(f"acts_dtype {self.acts_dtype!r}: use one of {ACTS_DTYPES}")
         self._load()
+
+    @property
+    def acts_dtype(self) -> str: return self.config.get("acts_dtype", "float32") # how the shards hold activations
 
     def _load(self):
         "Read the records, drop a torn last line and shards no record refers to."
@@ -91,7 +101,10 @@ def add(self:RunStore, records:list[dict], acts:torch.Tensor|None=None):
         if len(acts) != len(records): raise ValueError(f"{len(records)} records but {len(acts)} activation rows")
         name = f"shard-{self._next:06d}.safetensors"
         tmp = self.path/"acts"/(name + ".tmp")
-        save_file({"acts": acts.detach().float().cpu().contiguous()}, str(tmp), metadata={"keys": json.dumps(keys)})
+        stored = acts.detach().cpu().to(getattr(torch, self.acts_dtype)).contiguous()
+        if self.acts_dtype == "float16" and torch.isinf(stored).any() and not torch.isinf(acts).any():
+            raise ValueError(f"Activations up to {acts.abs().max().item():.3g} overflow float16 (max 65504): store this model's in bfloat16 or float32")
+        save_file({"acts": stored}, str(tmp), metadata={"keys": json.dumps(keys)})
         os.replace(tmp, self.path/"acts"/name)
         self._next += 1
         for i, r in enumerate(lines): r.update(_shard=name, _row=i)
@@ -108,30 +121,111 @@ def records(self:RunStore, keys:Iterable[str]|None=None):
     recs = self._recs.values() if keys is None else [self._recs[k] for k in keys]
     return pd.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in recs])
 
+# %% ../nbs/03_store.ipynb #3e1c9d42
+def _runs(xs:np.ndarray, step:int=1) -> list[tuple[int, int, int]]:
+    "Maximal runs in `xs` of values that grow by `step` (1: consecutive integers, 0: equal values), as (offset, first value, length)."
+    if len(xs) == 0: return []
+    breaks = np.flatnonzero(np.diff(xs) != step) + 1
+    starts, ends = np.r_[0, breaks], np.r_[breaks, len(xs)]
+    return [(int(a), int(xs[a]), int(b - a)) for a, b in zip(starts, ends)]
+
+@patch
+def _locate(self:RunStore, keys:list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    "Shard names, and for each key its shard's index among them and its row in it; KeyError for keys without activations."
+    missing = [k for k in keys if "_shard" not in self._recs.get(k, {})]
+    if missing: raise KeyError(f"No activations stored for {missing[:5]}")
+    names = sorted({self._recs[k]["_shard"] for k in keys})
+    ix = {n: i for i, n in enumerate(names)}
+    return (names, np.array([ix[self._recs[k]["_shard"]] for k in keys], dtype=np.int64),
+            np.array([self._recs[k]["_row"] for k in keys], dtype=np.int64))
+
+@patch
+def iter_activations(self:RunStore, keys:Iterable[str]|None=None, # default: all, in record order
+                     layers:Iterable[int]|None=None, # indices into the stored layers (None: all)
+                     rows:int=64, # at most this many answers per chunk
+                    ) -> Iterator[tuple[np.ndarray, torch.Tensor]]: # (positions into `keys`, float32 [k, n_layers_selected, d_model])
+    "Stream the activations of `keys` chunk by chunk, reading only the chosen `layers`; never all at once."
+    keys = list(self._recs) if keys is None else list(keys)
+    if rows < 1: raise ValueError(f"rows must be at least 1, got {rows}")
+    if not keys: return
+    names, shard, row = self._locate(keys)
+    order = np.lexsort((row, shard))  # storage order: shard by shard, row by row
+    for c in range(0, len(order), rows):
+        pos = order[c:c + rows]
+        out, lruns = None, None
+        for off, s, n in _runs(shard[pos], step=0):
+            with safe_open(str(self.path/"acts"/names[s]), framework="pt") as f:
+                sl = f.get_slice("acts")
+                if out is None:
+                    n_layers, d = sl.get_shape()[1:]
+                    ls = np.arange(n_layers) if layers is None else np.asarray(list(layers), dtype=np.int64)
+                    if len(ls) and (ls.min() < 0 or ls.max() >= n_layers): raise IndexError(f"layers {ls.tolist()} out of the {n_layers} stored")
+                    out, lruns = torch.empty(len(pos), len(ls), d), _runs(ls)
+                r = row[pos[off:off + n]]
+                for roff, r0, rn in _runs(r):
+                    for loff, l0, ln in lruns:
+                        out[off + roff:off + roff + rn, loff:loff + ln] = sl[r0:r0 + rn, l0:l0 + ln].float()
+        yield pos, out
+
 # %% ../nbs/03_store.ipynb #c45a42c9
 @patch
 def activations(self:RunStore, keys:Iterable[str]|None=None) -> torch.Tensor:
-    "Activations of `keys` (default: all, in record order), stacked `[n, ...]`; shards are memory-mapped."
+    "Activations of `keys` (default: all, in record order), stacked `[n, n_layers, d_model]` in float32."
     keys = list(self._recs) if keys is None else list(keys)
-    missing = [k for k in keys if "_shard" not in self._recs.get(k, {})]
-    if missing: raise KeyError(f"No activations stored for {missing[:5]}")
-    by_shard = {}
-    for i, k in enumerate(keys): by_shard.setdefault(self._recs[k]["_shard"], []).append((i, self._recs[k]["_row"]))
     out = None
-    for name, pairs in by_shard.items():
-        with safe_open(str(self.path/"acts"/name), framework="pt") as f:
-            sl = f.get_tensor("acts")
-        if out is None: out = sl.new_empty((len(keys), *sl.shape[1:]))
-        idx, rows = zip(*pairs)
-        out[list(idx)] = sl[list(rows)]
+    for pos, x in self.iter_activations(keys):
+        if out is None: out = x.new_empty((len(keys), *x.shape[1:]))
+        out[torch.from_numpy(pos)] = x
     return out if out is not None else torch.empty(0)
 
+# %% ../nbs/03_store.ipynb #5a8d2c70
+class StoredActivations:
+    "The activations of `keys` in a store, as a stand-in for their `[n, n_layers, d_model]` tensor: read chunk by chunk, never all at once."
+    ndim = 3
+    def __init__(self, store, # a `RunStore`, or anything with `iter_activations(keys, layers, rows)` (and `keys()` if `keys` is None)
+                 keys:Iterable[str]|None=None, # the answers, in the order positions refer to (default: all the store's)
+                 rows:int=64): # answers per chunk
+        self.store, self.keys, self.rows, self._shape = store, list(store.keys() if keys is None else keys), rows, None
+    def __len__(self): return len(self.keys)
+    @property
+    def shape(self) -> torch.Size:
+        "`(n_answers, n_layers, d_model)`, from the first answer's activations."
+        if self._shape is None:
+            if not self.keys: return torch.Size([0, 0, 0])
+            _, x = next(iter(self.store.iter_activations(self.keys[:1], None, 1)))
+            self._shape = torch.Size([len(self.keys), *x.shape[1:]])
+        return self._shape
+    def iter(self, layers:Iterable[int]|None=None, # stored layers to read (None: all)
+             index=None, # positions of the answers to read (None: all); yielded positions are into `index`
+             rows:int|None=None) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
+        "Chunks `(positions, float32 [k, n_layers_selected, d_model])` of the answers at `index`."
+        keys = self.keys if index is None else [self.keys[int(i)] for i in index]
+        yield from self.store.iter_activations(keys, None if layers is None else list(layers), rows or self.rows)
+    def __getitem__(self, idx) -> torch.Tensor:
+        "Read the part `idx` (`rows` or `(rows, layers)`, as for a tensor) into a float32 tensor."
+        r, l = idx if isinstance(idx, tuple) else (idx, slice(None))
+        pos = np.arange(len(self))[r]
+        ls = None if isinstance(l, slice) and l == slice(None) else np.arange(self.shape[1])[l]
+        p1, l1 = np.atleast_1d(pos), None if ls is None else np.atleast_1d(ls)
+        out = torch.empty(len(p1), self.shape[1] if l1 is None else len(l1), self.shape[2])
+        for p, x in self.iter(None if l1 is None else l1.tolist(), p1): out[torch.from_numpy(p)] = x
+        if ls is not None and np.ndim(ls) == 0: out = out[:, 0]
+        return out[0] if np.ndim(pos) == 0 else out
+    def __repr__(self): return f"StoredActivations({len(self)} answers of {self.store!r})"
+
 # %% ../nbs/03_store.ipynb #a9601a31
-def generation_store(path, model, cfg:GenerationConfig, layers:Iterable[int]|None=None, **extra) -> RunStore:
+def generation_store(path, model, cfg:GenerationConfig, layers:Iterable[int]|None=None,
+                     acts_dtype:str|None=None, # "float32", "bfloat16" or "float16" (None: the existing store's, else the model's dtype)
+                     **extra) -> RunStore:
     "Open (or create) the run store for generating with `model` and `cfg`; `extra` adds config fields that must match too."
     layers = list(range(model.cfg.n_layers)) if layers is None else [int(l) for l in layers]
     gen = {k: v for k, v in asdict(cfg).items() if k != "batch_size"}  # batching does not define the results
-    return RunStore(path, dict(model=model_fingerprint(model), generation=gen, layers=layers, **extra))
+    fp = model_fingerprint(model)
+    if acts_dtype is None:
+        meta = Path(path)/"store.json"
+        acts_dtype = (_with_dtype(json.loads(meta.read_text())["config"])["acts_dtype"] if meta.exists()
+                      else fp["dtype"] if fp["dtype"] in ACTS_DTYPES else "float32")
+    return RunStore(path, dict(model=fp, generation=gen, layers=layers, acts_dtype=acts_dtype, **extra))
 
 def fill_store(store:RunStore, model, items:list[dict], # each {"key", "messages", ...metadata}
                   cfg:GenerationConfig=GenerationConfig(), layers:Iterable[int]|None=None, progress:bool=True,

@@ -7,13 +7,44 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable, Iterator
 import numpy as np, pandas as pd, torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
 # %% auto #0
-__all__ = ['RECIPES', 'VectorSet', 'Recipe', 'role_vectors', 'assistant_vector', 'assistant_axis', 'unit', 'project',
-           'trait_vectors', 'save_vectors', 'load_vectors', 'load_released_axis']
+__all__ = ['ROWS', 'RECIPES', 'activation_chunks', 'group_means', 'VectorSet', 'Recipe', 'role_vectors', 'assistant_vector',
+           'assistant_axis', 'unit', 'project', 'trait_vectors', 'save_vectors', 'load_vectors', 'load_released_axis']
+
+# %% ../nbs/06_vectors.ipynb #b2f8d3a6
+ROWS = 64 # answers per chunk when a tensor is read in chunks
+
+def activation_chunks(acts, # [n_answers, n_layers, d_model] tensor, or a source with `iter(layers, index)` (e.g. `StoredActivations`)
+                      index=None, # positions of the answers to read (None: all); yielded positions are into `index`
+                      layers:Iterable[int]|None=None, # which layers (None: all)
+                     ) -> Iterator[tuple[np.ndarray, torch.Tensor]]: # (positions, float32 [k, n_layers_selected, d_model])
+    "The activations of the answers at `index`, chunk by chunk, from a tensor or a streaming source alike."
+    if not isinstance(acts, torch.Tensor):
+        yield from acts.iter(layers=None if layers is None else list(layers), index=None if index is None else np.asarray(index)); return
+    n = len(acts) if index is None else len(index)
+    for a in range(0, n, ROWS):
+        p = np.arange(a, min(a + ROWS, n))
+        x = acts[a:a + ROWS] if index is None else acts[torch.as_tensor(np.asarray(index)[p], dtype=torch.long)]
+        yield p, (x if layers is None else x[:, list(layers)]).float()
+
+def group_means(acts, # activation source (tensor or streaming view), [n_answers, n_layers, d_model]
+                groups, # [n_answers] group of each answer, 0..n_groups-1, or -1 for none
+                n_groups:int|None=None, # default: max(groups) + 1
+               ) -> tuple[torch.Tensor, np.ndarray]: # (float32 [n_groups, n_layers, d_model] means, counts)
+    "Mean activation of each group, by float64 running sums over chunks (only grouped answers are read)."
+    g = np.asarray(groups, dtype=np.int64)
+    if len(g) != len(acts): raise ValueError(f"{len(g)} group labels but {len(acts)} activation rows")
+    n_groups = int(g.max(initial=-1)) + 1 if n_groups is None else n_groups
+    idx = np.flatnonzero(g >= 0)
+    counts = np.bincount(g[idx], minlength=n_groups)
+    sums = torch.zeros(n_groups, *acts.shape[1:], dtype=torch.float64)
+    for p, x in activation_chunks(acts, idx): sums.index_add_(0, torch.from_numpy(g[idx[p]]), x.double())
+    return (sums / torch.from_numpy(np.maximum(counts, 1)).double()[:, None, None]).float(), counts
 
 # %% ../nbs/06_vectors.ipynb #743b3042
 @dataclass
@@ -51,7 +82,7 @@ def _recipe(r) -> Recipe:
 
 # %% ../nbs/06_vectors.ipynb #d9eeaee8
 def role_vectors(records:pd.DataFrame, # one row per answer: kind, role, score, n_tokens (rows align with `acts`)
-                 acts:torch.Tensor, # [n_answers, n_layers, d_model]
+                 acts, # [n_answers, n_layers, d_model] tensor or streaming source (see `activation_chunks`)
                  recipe="paper", # "paper", "official", "reduced" or a `Recipe`
                 ) -> VectorSet:
     "Mean activation per (role, score) over judged role-play answers, kept where there are enough answers."
@@ -61,24 +92,27 @@ def role_vectors(records:pd.DataFrame, # one row per answer: kind, role, score, 
     kept = rec[ok]
     groups = (kept.groupby("role").groups if r.pool_scores  # one group per role: (role, None)
               else kept.groupby(["role", "score"]).groups)  # one group per (role, score)
-    meta, vecs = [], []
-    for key, idx in groups.items():
+    chosen = [(key, idx) for key, idx in groups.items() if len(idx) >= r.min_count]  # only these are read
+    if not chosen: raise ValueError(f"No role has {r.min_count}+ answers with scores {r.scores}: "
+                                    "judge more answers, or use a recipe with a lower min_count (e.g. 'reduced')")
+    gid = np.full(len(rec), -1)
+    meta = []
+    for i, (key, idx) in enumerate(chosen):
+        gid[np.asarray(idx)] = i
         role, score = (key, None) if r.pool_scores else (key[0], int(key[1]))
-        if len(idx) < r.min_count: continue
-        vecs.append(acts[list(idx)].float().mean(0))
         category = rec.loc[idx[0], "role_category"] if "role_category" in rec else None
         meta.append(dict(name=role if score is None else f"{role}/{score}", role=role, score=score, count=len(idx), role_category=category))
-    if not vecs: raise ValueError(f"No role has {r.min_count}+ answers with scores {r.scores}: "
-                                  "judge more answers, or use a recipe with a lower min_count (e.g. 'reduced')")
-    return VectorSet(torch.stack(vecs), pd.DataFrame(meta), dict(recipe=str(r)))
+    vecs, _ = group_means(acts, gid, len(chosen))
+    return VectorSet(vecs, pd.DataFrame(meta), dict(recipe=str(r)))
 
 # %% ../nbs/06_vectors.ipynb #4f845900
-def assistant_vector(records:pd.DataFrame, acts:torch.Tensor) -> torch.Tensor: # [n_layers, d_model]
-    "Mean activation over the answers to the default (Assistant) prompts."
+def assistant_vector(records:pd.DataFrame, acts) -> torch.Tensor: # [n_layers, d_model]
+    "Mean activation over the answers to the default (Assistant) prompts (`acts`: tensor or streaming source)."
     rec = records.reset_index(drop=True)
-    m = torch.from_numpy((rec["kind"].eq("default") & rec["n_tokens"].gt(0)).values)
+    if len(rec) != len(acts): raise ValueError(f"{len(rec)} records but {len(acts)} activation rows")
+    m = (rec["kind"].eq("default") & rec["n_tokens"].gt(0)).values
     if not m.any(): raise ValueError("No answers to the default prompts: the Assistant vector needs them")
-    return acts[m].float().mean(0)
+    return group_means(acts, np.where(m, 0, -1), 1)[0][0]
 
 def assistant_axis(assistant:torch.Tensor, # [n_layers, d_model] Assistant vector
                    roles:VectorSet, # role vectors
@@ -87,38 +121,53 @@ def assistant_axis(assistant:torch.Tensor, # [n_layers, d_model] Assistant vecto
     "The Assistant Axis: Assistant vector minus the mean of the fully-role-playing role vectors, per layer."
     sel = roles.meta["score"].isna() | roles.meta["score"].isin(scores)
     if not sel.any(): raise ValueError(f"No role vectors with scores {scores} to contrast with the Assistant")
-    return assistant - roles.vectors[torch.from_numpy(sel.values)].mean(0)
+    return assistant - roles.vectors[torch.tensor(sel.values)].mean(0)
 
 # %% ../nbs/06_vectors.ipynb #116ca0c4
 def unit(v:torch.Tensor) -> torch.Tensor:
     "`v` scaled to unit norm along the last dimension."
     return v / v.norm(dim=-1, keepdim=True).clamp(min=1e-12)
 
-def project(acts:torch.Tensor, # [..., n_layers, d_model] (or [..., d_model] with `layer=None`)
+def _project_layers(x:torch.Tensor, axis:torch.Tensor, layers:list[int]) -> torch.Tensor:
+    "Projections `[..., len(layers)]` of `x` `[..., len(layers), d_model]` on the unit axis at `layers`, one matmul per layer."
+    return torch.stack([x[..., i, :].float() @ unit(axis[l].float()) for i, l in enumerate(layers)], -1)
+
+def project(acts, # [..., n_layers, d_model] tensor (or [..., d_model] with `layer=None`), or a streaming source
             axis:torch.Tensor, # [n_layers, d_model] (or [d_model])
-            layer:int|None=None, # the layer to project at (None: every layer)
-           ) -> torch.Tensor:
-    "Projection of activations on the unit axis (per layer, or at `layer`)."
-    if layer is None: return (acts.float() * unit(axis.float())).sum(-1)
-    return acts[..., layer, :].float() @ unit(axis[layer].float())
+            layer:int|Iterable[int]|None=None, # the layer (or layers) to project at (None: every layer)
+           ) -> torch.Tensor: # [...] at one layer, [..., n_layers_selected] for several or all
+    "Projection of activations on the unit axis (per layer, or at `layer`); a streaming source reads only those layers."
+    one = isinstance(layer, (int, np.integer))
+    if isinstance(acts, torch.Tensor):
+        if layer is None: return (acts.float() * unit(axis.float())).sum(-1)
+        if one: return acts[..., layer, :].float() @ unit(axis[layer].float())
+        return _project_layers(acts[..., list(layer), :], axis, list(layer))
+    ls = list(range(acts.shape[1])) if layer is None else [int(layer)] if one else [int(l) for l in layer]
+    out = torch.empty(len(acts), len(ls))
+    for p, x in activation_chunks(acts, layers=ls): out[torch.from_numpy(p)] = _project_layers(x, axis, ls)
+    return out[:, 0] if one else out
 
 # %% ../nbs/06_vectors.ipynb #29665310
 def trait_vectors(records:pd.DataFrame, # trait rows: kind "trait", trait, pole ("pos"/"neg"), pair, question, score, n_tokens
-                  acts:torch.Tensor, min_gap:float=50, min_pairs:int=10) -> VectorSet:
+                  acts, # [n_answers, n_layers, d_model] tensor or streaming source, rows aligned with `records`
+                  min_gap:float=50, min_pairs:int=10) -> VectorSet:
     "pos minus neg mean activation per trait, over answer pairs whose judged scores differ by `min_gap`."
     rec = records.reset_index(drop=True)
+    if len(rec) != len(acts): raise ValueError(f"{len(rec)} records but {len(acts)} activation rows")
+    gid = np.full(len(rec), -1)
     rec = rec[rec["kind"].eq("trait") & rec["n_tokens"].gt(0)]
     wide = rec.reset_index().pivot_table(index=["trait", "pair", "question"], columns="pole", values=["index", "score"], aggfunc="first")
     wide = wide.dropna()
-    meta, vecs = [], []
+    meta = []
     for trait, w in wide.groupby(level="trait"):
         keep = w[(w[("score", "pos")] - w[("score", "neg")]) >= min_gap]
         if len(keep) < min_pairs: continue
-        pos, neg = keep[("index", "pos")].astype(int).tolist(), keep[("index", "neg")].astype(int).tolist()
-        vecs.append(acts[pos].float().mean(0) - acts[neg].float().mean(0))
+        t = len(meta)  # the trait's groups: 2t its positive answers, 2t + 1 its negative ones
+        gid[keep[("index", "pos")].astype(int).values], gid[keep[("index", "neg")].astype(int).values] = 2 * t, 2 * t + 1
         meta.append(dict(name=trait, trait=trait, pairs=len(keep), pairs_judged=len(w)))
-    if not vecs: raise ValueError(f"No trait has {min_pairs}+ answer pairs with a score gap of {min_gap}")
-    return VectorSet(torch.stack(vecs), pd.DataFrame(meta), dict(min_gap=min_gap, min_pairs=min_pairs))
+    if not meta: raise ValueError(f"No trait has {min_pairs}+ answer pairs with a score gap of {min_gap}")
+    means, _ = group_means(acts, gid, 2 * len(meta))
+    return VectorSet(means[0::2] - means[1::2], pd.DataFrame(meta), dict(min_gap=min_gap, min_pairs=min_pairs))
 
 # %% ../nbs/06_vectors.ipynb #ffdca7ef
 def save_vectors(path:str|Path, v:VectorSet|torch.Tensor, **info):
