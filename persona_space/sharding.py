@@ -16,7 +16,7 @@ from .store import RunStore, StoreMismatchError, generation_store, fill_store
 # %% auto #0
 __all__ = ['SHARDS_FORMAT', 'shard_unit', 'assign_shards', 'is_sharded', 'shard_dir', 'read_shards', 'plan_shards',
            'ShardedStore', 'open_store', 'ShardWorker', 'RayNotInstalledError', 'require_ray', 'gpus_per_worker',
-           'ShardWorkerDiedError', 'start_workers', 'sharded_generate_stage']
+           'ShardWorkerDiedError', 'worker_slots', 'start_workers', 'sharded_generate_stage']
 
 # %% ../nbs/08c_sharding.ipynb #6736d58a
 def shard_unit(item:dict) -> str: # "role/NAME", "default" or "trait/NAME"
@@ -215,25 +215,29 @@ def gpus_per_worker(engine=None, load_kw:dict|None=None) -> int:
 class ShardWorkerDiedError(RuntimeError):
     "A Ray worker died while filling a shard (every batch it finished is stored)."
 
-def start_workers(n:int, # actors wanted (fewer if the cluster holds fewer copies of the model)
-                  model:str|os.PathLike, load_kw:dict|None=None, engine=None) -> tuple[list, dict]: # (actors, `describe()` of the first)
-    "Start up to `n` `ShardWorker` actors on the connected Ray cluster, each with its own copy of the model."
-    ray = require_ray()
-    res = ray.cluster_resources()
+def worker_slots(engine=None, load_kw:dict|None=None) -> tuple[int, int]: # (GPUs per worker, workers the cluster holds)
+    "How many workers the connected Ray cluster holds: GPU groups of `gpus_per_worker` where it has GPUs, else its CPUs."
+    res = require_ray().cluster_resources()
     gpus = gpus_per_worker(engine, load_kw) if res.get("GPU", 0) else 0
     fits = int(res.get("GPU", 0) // gpus) if gpus else int(res.get("CPU", 1))
     if fits < 1: raise ValueError(f"The Ray cluster has {res.get('GPU', 0):g} GPUs; one copy of the model needs {gpus}")
-    if fits < n: print(f"The Ray cluster holds {fits} workers of {gpus or 1} {'GPU' if gpus else 'CPU'}(s): starting {fits}, not {n}", file=sys.stderr)
+    return gpus, fits
+
+def start_workers(n:int, # actors to start
+                  model:str|os.PathLike, load_kw:dict|None=None, engine=None,
+                  expect:dict|None=None, # the fingerprint the workers must load (default: whatever the first loads)
+                 ) -> tuple[list, dict]: # (actors, `describe()` of the first)
+    "Start `n` `ShardWorker` actors on the connected Ray cluster, each with its own copy of the model."
+    ray = require_ray()
+    gpus, _ = worker_slots(engine, load_kw)
     Actor = ray.remote(ShardWorker).options(num_cpus=1, num_gpus=gpus)
     args = (os.fspath(model), load_kw, engine, None if gpus else 1)
-    actors = [Actor.remote(*args)]
-    first = ray.get(actors[0].describe.remote())  # the first model is loaded (and any conversion written) before the others start
-    actors += [Actor.remote(*args) for _ in range(min(n, fits) - 1)]
-    others = ray.get([a.describe.remote() for a in actors[1:]])
-    bad = [o for o in others if o["fingerprint"] != first["fingerprint"]]
-    if bad: raise StoreMismatchError(f"Workers loaded different weights for {model}: {first['fingerprint']} on {first['host']}, "
-                                     f"{bad[0]['fingerprint']} on {bad[0]['host']}")
-    return actors, first
+    actors = [Actor.remote(*args) for _ in range(n)]
+    about = ray.get([a.describe.remote() for a in actors])
+    want = expect or about[0]["fingerprint"]
+    bad = [o for o in about if o["fingerprint"] != want]
+    if bad: raise StoreMismatchError(f"Workers loaded different weights for {model}: {want} and, on {bad[0]['host']}, {bad[0]['fingerprint']}")
+    return actors, about[0]
 
 # %% ../nbs/08c_sharding.ipynb #545499c2
 def sharded_generate_stage(model:str|os.PathLike, # a model name (`load_model`): each worker loads its own copy
@@ -261,19 +265,23 @@ def sharded_generate_stage(model:str|os.PathLike, # a model name (`load_model`):
     elif started: ray.init(num_cpus=max(n, os.cpu_count() or 1), include_dashboard=False)
     actors = []
     try:
-        actors, first = start_workers(n, model, load_kw, engine)
+        _, fits = worker_slots(engine, load_kw)
+        if fits < n: print(f"The Ray cluster holds {fits} workers: starting {fits}, not {n}", file=sys.stderr)
+        actors, first = start_workers(1, model, load_kw, engine)  # loaded (and any converted weights written) before the others start
         items = persona_items(ps, g, first["name"].split("/")[-1])
-        plan = plan_shards(store_dir, items, len(actors))
-        for a in actors[len(plan):]: ray.kill(a)  # more workers than shards
-        actors = actors[:len(plan)]
-        cfg = GenerationConfig(max_new_tokens=g.max_new_tokens, seed=seed, batch_size=batch_size)
+        plan = plan_shards(store_dir, items, min(n, fits))
         view = ShardedStore(store_dir)
+        todo = {s: its for s, its in plan.items() if any(it["key"] not in view for it in its)}
+        if len(todo) > 1 and min(n, fits) > 1:
+            more, _ = start_workers(min(n, fits, len(todo)) - 1, model, load_kw, engine, first["fingerprint"])
+            actors += more
+        cfg = GenerationConfig(max_new_tokens=g.max_new_tokens, seed=seed, batch_size=batch_size)
         done = sum(it["key"] in view for it in items)
         _print_stage(f"[1/3] generate: {len(items)} answers ({done} already done), up to {g.max_new_tokens} tokens each, "
-                     f"{len(plan)} shards over {len(actors)} Ray workers", not progress)
+                     f"{len(todo)} of {len(plan)} shards to fill, over {len(actors)} Ray workers", not progress)
         from ray.util import ActorPool
         pool = ActorPool(actors)
-        jobs = [(str(shard_dir(store_dir, s)), its) for s, its in plan.items()]
+        jobs = [(str(shard_dir(store_dir, s)), its) for s, its in todo.items()]
         for r in pool.map_unordered(lambda a, job: a.fill.remote(*job, cfg, die_after), jobs):
             _print_stage(f"  shard {r['shard']}: {r['answers']} answers ({r['added']} new)", not progress)
     except ray.exceptions.RayActorError as e:
