@@ -132,7 +132,7 @@ def activations(self:ShardedStore, keys:Iterable[str]|None=None) -> torch.Tensor
 # %% ../nbs/08c_sharding.ipynb #60877af0
 @patch
 def iter_activations(self:ShardedStore, keys:Iterable[str]|None=None, # default: all, in `keys()` order
-                     layers:Iterable[int]|None=None, # layers to read (default: all captured)
+                     layers:Iterable[int]|None=None, # indices into the stored layers (default: all)
                      rows:int=1024, # answers per chunk
                     ) -> Iterator[tuple[np.ndarray, torch.Tensor]]: # (positions into `keys`, float32 `[k, n_layers, d_model]`)
     "The activations of `keys` chunk by chunk, shard by shard, each chunk with its rows' positions in `keys`."
@@ -142,8 +142,7 @@ def iter_activations(self:ShardedStore, keys:Iterable[str]|None=None, # default:
         if hasattr(s, "iter_activations"):
             for p, a in s.iter_activations(ks, layers=layers, rows=rows): yield pos[np.asarray(p)], a
             continue
-        stored = list(s.config.get("layers", []))
-        idx = None if layers is None else [stored.index(l) for l in layers]
+        idx = None if layers is None else list(layers)
         for j in range(0, len(ks), rows):
             a = s.activations(ks[j:j + rows]).float()
             yield pos[j:j + rows], (a if idx is None else a[:, idx])
