@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 from typing import Iterable
 import pandas as pd, torch
+from .sharding import ShardedStore, is_sharded, open_store  # a run sharded over Ray workers
 from fastcore.basics import patch
 from .store import RunStore
 from .vectors import VectorSet, load_vectors
-from .sharding import ShardedStore, is_sharded, open_store  # a run sharded over Ray workers
 
 # %% auto #0
 __all__ = ['CALIBRATION_KINDS', 'Run', 'as_run']
