@@ -14,7 +14,7 @@ from .chat import encode_chat, pad_left, positions, THINK_OPEN, THINK_CLOSE
 # %% auto #0
 __all__ = ['ContextOverflowError', 'NonFiniteActivationsError', 'ResidMeans', 'GenerationConfig', 'item_seed', 'top_p_filter',
            'sample_next', 'Answer', 'stop_ids', 'single_token_id', 'ThinkFilter', 'shared_prefixes', 'answer_batch',
-           'recompute_means', 'iter_answers', 'answer_items', 'weighted_means', 'turn_means']
+           'recompute_means', 'answer_batches', 'iter_answers', 'answer_items', 'weighted_means', 'turn_means']
 
 # %% ../nbs/02_activations.ipynb #309509c6
 class ContextOverflowError(ValueError):
@@ -308,15 +308,9 @@ def recompute_means(model, conversation:list[dict], answer_ids:list[int]) -> tor
                         for l in range(model.cfg.n_layers)])
 
 # %% ../nbs/02_activations.ipynb #6205b942
-def iter_answers(model, items:list[dict], # each {"key": str, "messages": [...]}
-                  cfg:GenerationConfig=GenerationConfig(), layers:Iterable[int]|None=None,
-                  progress:bool=True, # show a progress bar with an ETA
-                  share_prefix:bool=True, # batch items with the same conversation before their last turn together, and share its KV
-                 ) -> Iterator[list[Answer]]:
-    "Generate answers for `items` batch by batch, yielding each batch's `Answer`s."
-    if not items: return
-    keys = [it["key"] for it in items]
-    if len(set(keys)) != len(keys): raise ValueError("Item keys must be unique")
+def answer_batches(model, items:list[dict], # each {"key": str, "messages": [...]}
+                   batch_size:int, share_prefix:bool=True) -> list[list[int]]: # each batch's indices into `items`
+    "How `iter_answers` batches `items`: longest prompts first; with `share_prefix`, the items of one prompt group side by side."
     lens = [len(encode_chat(model.tokenizer, it["messages"], add_generation_prompt=True)) for it in items]
     order = sorted(range(len(items)), key=lambda i: -lens[i])
     if share_prefix:  # whole groups (same system prompt) in a batch, the groups with the longest prompts first
@@ -324,9 +318,20 @@ def iter_answers(model, items:list[dict], # each {"key": str, "messages": [...]}
         longest = {}
         for i in order: longest.setdefault(ctx[i], lens[i])
         order = sorted(order, key=lambda i: (-longest[ctx[i]], ctx[i]))  # stable: longest first within a group
+    return [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
+
+def iter_answers(model, items:list[dict], # each {"key": str, "messages": [...]}
+                  cfg:GenerationConfig=GenerationConfig(), layers:Iterable[int]|None=None,
+                  progress:bool=True, # show a progress bar with an ETA
+                  share_prefix:bool=True, # batch items with the same conversation before their last turn together, and share its KV
+                 ) -> Iterator[list[Answer]]:
+    "Generate answers for `items` batch by batch (`answer_batches`), yielding each batch's `Answer`s."
+    if not items: return
+    keys = [it["key"] for it in items]
+    if len(set(keys)) != len(keys): raise ValueError("Item keys must be unique")
     with tqdm(total=len(items), desc="generating", unit="answer", disable=not progress) as bar:
-        for s in range(0, len(order), cfg.batch_size):
-            batch = [items[i] for i in order[s:s + cfg.batch_size]]
+        for idx in answer_batches(model, items, cfg.batch_size, share_prefix):
+            batch = [items[i] for i in idx]
             answers = answer_batch(model, [it["messages"] for it in batch], cfg, [it["key"] for it in batch], layers, share_prefix)
             bar.update(len(batch))
             yield answers

@@ -132,6 +132,12 @@ def add_run_args(p:argparse.ArgumentParser):
     p.add_argument("--prompts", default=None, help="prompt folder or official:PATH (default: the shipped set)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=32, help="answers generated together (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="shard the grid by role over N Ray workers, one model copy each (GPUs: --tensor-parallel-size or --n-devices each) "
+                        "on a local Ray cluster unless --ray-address (default: no Ray; a sharded run resumes sharded)")
+    p.add_argument("--ray-address", default=None, metavar="ADDR",
+                   help="an existing Ray cluster for the workers: auto | HOST:6379 | ray://HOST:10001; the run directory must be on "
+                        "storage every node mounts (default: a local cluster)")
     add_engine_args(p)
     return add_model_args(p)
 
@@ -140,8 +146,12 @@ def cmd_run(args):
     from persona_space.pipeline import run_persona_space, make_grid
     from persona_space.run import Run
     g = make_grid(args.grid, **dict(args.set or []))
+    if args.workers or args.ray_address:
+        from persona_space.sharding import require_ray
+        require_ray()  # missing Ray stops the command now, before any model is loaded
     run_persona_space(args.model, args.out, g, args.prompts, args.judge, seed=args.seed, batch_size=args.batch_size,
-                      dtype=args.dtype, engine=engine_from_args(args), **model_placement(args))
+                      dtype=args.dtype, engine=engine_from_args(args), workers=args.workers, ray_address=args.ray_address,
+                      **model_placement(args))
     run = Run(args.out)
     keys = ("answers", "role_scores", "n_role_vectors", "pcs_for_70", "cos_axis_pc1", "assistant_end", "roleplay_end", "seconds")
     print(json.dumps({k: run.results[k] for k in keys if k in run.results}, indent=1))
@@ -186,7 +196,8 @@ def main(argv:list[str]|None=None):
     "Entry point of the `persona-space` console command."
     from persona_space.judges import JudgeError
     from persona_space.activations import NonFiniteActivationsError
+    from persona_space.sharding import ShardWorkerDiedError
     args = parser().parse_args(argv)
     try: args.fn(args)
-    except (ValueError, LookupError, OSError, JudgeError, NonFiniteActivationsError) as e:
+    except (ValueError, LookupError, OSError, JudgeError, NonFiniteActivationsError, ShardWorkerDiedError) as e:
         print(f"persona-space {args.command}: error: {e}", file=sys.stderr); sys.exit(2)

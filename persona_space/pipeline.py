@@ -250,6 +250,8 @@ def run_persona_space(model="default", # a loaded model, or anything `load_model
                       n_devices:int|None=None, # spread the model over this many GPUs
                       progress:bool=True,
                       engine=None, # generation engine: None or "hf" (the project's loop), "vllm", or an engine object
+                      workers:int|None=None, # shard the grid by role over this many Ray actors (see `persona_space.sharding`)
+                      ray_address:str|None=None, # an existing Ray cluster for the workers (default: a local one)
                       ) -> dict:
     "Generate, judge and analyse a grid; returns (and writes) `results.json`."
     from persona_space.models import load_model, model_fingerprint
@@ -257,20 +259,26 @@ def run_persona_space(model="default", # a loaded model, or anything `load_model
     ps = load_prompts(prompts)
     place = dict(device=device, device_map=device_map, n_devices=n_devices)
     judge = make_judge(judge, ps, place)  # a bad judge spec fails now, not after an hour of generation
-    named = model if isinstance(model, (str, Path)) else None
-    model = load_model(model, dtype=dtype, **place) if named is not None else model
-    if isinstance(engine, str):  # after load_model, which writes the converted weights vLLM reads
-        from persona_space.vllm_engine import make_engine
-        engine = make_engine(engine, named)
-    name = model.cfg.model_name.split("/")[-1]
-    items = persona_items(ps, g, name)
-    store = generate_stage(model, out, items, g, seed, batch_size, progress, engine)
+    from persona_space.sharding import is_sharded, sharded_generate_stage
+    if workers or ray_address or is_sharded(Run(out).store_dir):  # Ray workers load the model; the driver does not
+        store, items, fingerprint = sharded_generate_stage(model, out, ps, g, seed, batch_size, progress, engine, workers, ray_address,
+                                                           dtype=dtype, **place)
+    else:
+        named = model if isinstance(model, (str, Path)) else None
+        model = load_model(model, dtype=dtype, **place) if named is not None else model
+        if isinstance(engine, str):  # after load_model, which writes the converted weights vLLM reads
+            from persona_space.vllm_engine import make_engine
+            engine = make_engine(engine, named)
+        name = model.cfg.model_name.split("/")[-1]
+        items = persona_items(ps, g, name)
+        store = generate_stage(model, out, items, g, seed, batch_size, progress, engine)
+        fingerprint = model_fingerprint(model)
     t1 = time.time()
     keys = [it["key"] for it in items]
     rec = judge_stage(store, ps, judge, out, keys, progress)
     t2 = time.time()
     _print_stage("[3/3] analyse: role vectors, Assistant Axis, PCA, trait vectors", not progress)
-    info = dict(model=model_fingerprint(model), grid=next((n for n, x in GRIDS.items() if x == g), "custom"), grid_fields=asdict(g) | dict(recipe=str(g.recipe)),
+    info = dict(model=fingerprint, grid=next((n for n, x in GRIDS.items() if x == g), "custom"), grid_fields=asdict(g) | dict(recipe=str(g.recipe)),
                 judge=judge.name, prompts=ps.source, seed=seed)
     res = analyse(rec, StoredActivations(store, keys), g, out, info)  # streamed from disk, never all in memory
     res["seconds"] = dict(generate_and_judge=round(t2 - t0, 1), judge=round(t2 - t1, 1), total=round(time.time() - t0, 1))

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Iterable
 import pandas as pd, torch
+from .sharding import ShardedStore, is_sharded, open_store  # a run sharded over Ray workers
 from fastcore.basics import patch
 from .store import RunStore, StoredActivations
 from .vectors import VectorSet, load_vectors
@@ -51,6 +52,7 @@ def results(self:Run) -> dict:
 @patch(as_prop=True)
 def config(self:Run) -> dict:
     "What the answers were generated with: the store's model fingerprint, generation settings and captured layers."
+    if is_sharded(self.store_dir): return self._part("config", lambda: self.store.config)  # every shard has the same
     return self._part("config", lambda: _read_json(self.store_dir/"store.json", "no answers stored")["config"])
 
 # %% ../nbs/08b_run.ipynb #26045e30
@@ -168,9 +170,9 @@ def trait_axis_by_layer(self:Run) -> pd.DataFrame:
 
 # %% ../nbs/08b_run.ipynb #d76f92c0
 @patch(as_prop=True)
-def store(self:Run) -> RunStore:
-    "The run's answers and their activations."
-    return self._part("store", lambda: RunStore(self.store_dir))
+def store(self:Run) -> RunStore|ShardedStore:
+    "The run's answers and their activations (all shards of a sharded run, through one `ShardedStore`)."
+    return self._part("store", lambda: open_store(self.store_dir))
 
 def _kinds(kinds) -> list[str]: return [kinds] if isinstance(kinds, str) else list(kinds)
 

@@ -23,7 +23,7 @@ def _lock() -> dict:
         if m: pins[canonicalize_name(m[1])] = m[2]
     return pins
 
-ALL = ("requirements", "dev_requirements", "embed_requirements", "serve_requirements")
+ALL = ("requirements", "dev_requirements", "embed_requirements", "serve_requirements", "ray_requirements")
 
 def test_package_requirements_are_ranges_not_torch_pins():
     for r in _requirements("requirements", "embed_requirements", "serve_requirements"):
