@@ -132,6 +132,8 @@ def add_run_args(p:argparse.ArgumentParser):
     p.add_argument("--prompts", default=None, help="prompt folder or official:PATH (default: the shipped set)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=32, help="answers generated together (default: %(default)s)")
+    p.add_argument("--acts-dtype", default=None, choices=["float32", "bfloat16", "float16"],
+                   help="how the run store holds activations on disk; bfloat16/float16 halve it (default: the model's --dtype)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="shard the grid by role over N Ray workers, one model copy each (GPUs: --tensor-parallel-size or --n-devices each) "
                         "on a local Ray cluster unless --ray-address (default: no Ray; a sharded run resumes sharded)")
@@ -151,7 +153,7 @@ def cmd_run(args):
         require_ray()  # missing Ray stops the command now, before any model is loaded
     run_persona_space(args.model, args.out, g, args.prompts, args.judge, seed=args.seed, batch_size=args.batch_size,
                       dtype=args.dtype, engine=engine_from_args(args), workers=args.workers, ray_address=args.ray_address,
-                      **model_placement(args))
+                      acts_dtype=args.acts_dtype, **model_placement(args))
     run = Run(args.out)
     keys = ("answers", "role_scores", "n_role_vectors", "pcs_for_70", "cos_axis_pc1", "assistant_end", "roleplay_end", "seconds")
     print(json.dumps({k: run.results[k] for k in keys if k in run.results}, indent=1))

@@ -149,11 +149,12 @@ def _print_stage(msg:str, quiet:bool=False):
     if not quiet: print(msg, file=sys.stderr, flush=True)
 
 def generate_stage(model, out:Path, items:list[dict], g:Grid, seed:int=0, batch_size:int=32, progress:bool=True,
-                   engine=None): # None: the project's loop; else e.g. a `VLLMEngine` (its config goes into the store's)
+                   engine=None, # None: the project's loop; else e.g. a `VLLMEngine` (its config goes into the store's)
+                   acts_dtype:str|None=None): # how the store holds activations (None: the model's dtype; see `generation_store`)
     "Generate (and capture) every item not yet in `out/generations`."
     cfg = GenerationConfig(max_new_tokens=g.max_new_tokens, seed=seed, batch_size=batch_size)
     extra = {} if engine is None else dict(engine=engine.config())
-    store = generation_store(Run(out).store_dir, model, cfg, **extra)
+    store = generation_store(Run(out).store_dir, model, cfg, acts_dtype=acts_dtype, **extra)
     done = sum(it["key"] in store for it in items)
     _print_stage(f"[1/3] generate: {len(items)} answers ({done} already done), up to {g.max_new_tokens} tokens each", not progress)
     return fill_store(store, model, items, cfg, progress=progress, engine=engine)
@@ -252,6 +253,7 @@ def run_persona_space(model="default", # a loaded model, or anything `load_model
                       engine=None, # generation engine: None or "hf" (the project's loop), "vllm", or an engine object
                       workers:int|None=None, # shard the grid by role over this many Ray actors (see `persona_space.sharding`)
                       ray_address:str|None=None, # an existing Ray cluster for the workers (default: a local one)
+                      acts_dtype:str|None=None, # activations on disk: "float32", "bfloat16", "float16" (None: the model's dtype)
                       ) -> dict:
     "Generate, judge and analyse a grid; returns (and writes) `results.json`."
     from persona_space.models import load_model, model_fingerprint
@@ -262,7 +264,7 @@ def run_persona_space(model="default", # a loaded model, or anything `load_model
     from persona_space.sharding import is_sharded, sharded_generate_stage
     if workers or ray_address or is_sharded(Run(out).store_dir):  # Ray workers load the model; the driver does not
         store, items, fingerprint = sharded_generate_stage(model, out, ps, g, seed, batch_size, progress, engine, workers, ray_address,
-                                                           dtype=dtype, **place)
+                                                           acts_dtype=acts_dtype, dtype=dtype, **place)
     else:
         named = model if isinstance(model, (str, Path)) else None
         model = load_model(model, dtype=dtype, **place) if named is not None else model
@@ -271,7 +273,7 @@ def run_persona_space(model="default", # a loaded model, or anything `load_model
             engine = make_engine(engine, named)
         name = model.cfg.model_name.split("/")[-1]
         items = persona_items(ps, g, name)
-        store = generate_stage(model, out, items, g, seed, batch_size, progress, engine)
+        store = generate_stage(model, out, items, g, seed, batch_size, progress, engine, acts_dtype)
         fingerprint = model_fingerprint(model)
     t1 = time.time()
     keys = [it["key"] for it in items]

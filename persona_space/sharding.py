@@ -174,13 +174,14 @@ class ShardWorker:
 
     def fill(self, path:str|os.PathLike, # the shard's `RunStore` directory
              items:list[dict], # the shard's items
-             cfg:GenerationConfig, die_after:int|None=None) -> dict: # (shard, answers stored, answers added)
+             cfg:GenerationConfig, die_after:int|None=None,
+             acts_dtype:str|None=None) -> dict: # (shard, answers stored, answers added)
         "Generate the shard's missing answers, unit by unit, batch by planned batch, storing each batch as it finishes."
         store_dir = Path(path).parent.parent
         if not (store_dir/"shards.json").exists():
             raise FileNotFoundError(f"{store_dir} is not visible on {socket.gethostname()}: a sharded run's directory must be on storage every node mounts")
         extra = {} if self.engine is None else dict(engine=self.engine.config())
-        store = generation_store(path, self.model, cfg, **extra)
+        store = generation_store(path, self.model, cfg, acts_dtype=acts_dtype, **extra)
         fill_store(store, self.model, [it for it in items if it["key"] in store], cfg, progress=False)  # checks the stored prompts; generates nothing
         gen = iter_answers if self.engine is None else self.engine.iter_answers
         size = getattr(self.engine, "chunk_size", cfg.batch_size)
@@ -247,6 +248,7 @@ def sharded_generate_stage(model:str|os.PathLike, # a model name (`load_model`):
                            workers:int|None=None, # actors (default: as many as the run has shards, else 1)
                            ray_address:str|None=None, # an existing Ray cluster (default: a local one)
                            die_after:int|None=None, # test hook: each worker dies after this many new batches
+                           acts_dtype:str|None=None, # how the shards hold activations (None: the model's dtype)
                            **load_kw, # `load_model` options: dtype, device, device_map, n_devices
                           ) -> tuple[ShardedStore, list[dict], dict]: # (the view of all shards, the grid's items, the model's fingerprint)
     "Generate (and capture) a grid's missing answers over Ray actors, into one shard of the run store per unit group."
@@ -281,7 +283,7 @@ def sharded_generate_stage(model:str|os.PathLike, # a model name (`load_model`):
         from ray.util import ActorPool
         pool = ActorPool(actors)
         jobs = [(str(shard_dir(store_dir, s)), its) for s, its in todo.items()]
-        for r in pool.map_unordered(lambda a, job: a.fill.remote(*job, cfg, die_after), jobs):
+        for r in pool.map_unordered(lambda a, job: a.fill.remote(*job, cfg, die_after, acts_dtype), jobs):
             _print_stage(f"  shard {r['shard']}: {r['answers']} answers ({r['added']} new)", not progress)
     except ray.exceptions.RayActorError as e:
         raise ShardWorkerDiedError(f"A Ray worker died while filling a shard of {store_dir}; every batch finished is stored: "
