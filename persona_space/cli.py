@@ -78,6 +78,9 @@ def add_generate_args(p:argparse.ArgumentParser):
     from persona_space.activations import GenerationConfig
     p.add_argument("file", help="JSONL: {'messages': [...]} or {'system': ..., 'user': ...} per line")
     p.add_argument("--out", required=True, help="run directory (resumable)")
+    p.add_argument("--layers", default=None, help="layers whose activations are stored: N, A,B,C or A:B (= A..B-1) (default: all)")
+    p.add_argument("--acts-dtype", default=None, choices=["float32", "bfloat16", "float16"],
+                   help="how the store holds activations on disk (default: the model's --dtype)")
     add_dataclass_args(p, GenerationConfig)
     add_engine_args(p)
     return add_model_args(p)
@@ -86,14 +89,16 @@ def cmd_generate(args):
     "Generate answers with activation capture into a resumable run store."
     from persona_space.activations import GenerationConfig
     from persona_space.store import generation_store, fill_store
+    from persona_space.export import parse_layers
     items = read_conversations(args.file)
     m = _load(args)
     cfg = dataclass_from_args(GenerationConfig, args)
     engine = engine_from_args(args)
-    store = generation_store(args.out, m, cfg, **({} if engine is None else dict(engine=engine.config())))
+    store = generation_store(args.out, m, cfg, parse_layers(args.layers, m.cfg.n_layers), acts_dtype=args.acts_dtype,
+                             **({} if engine is None else dict(engine=engine.config())))
     done = sum(it["key"] in store for it in items)
     if done: print(f"resuming: {done} of {len(items)} answers already in {args.out}", file=sys.stderr)
-    fill_store(store, m, items, cfg, engine=engine)
+    fill_store(store, m, items, cfg, store.config["layers"], engine=engine)
     print(f"{len(store)} answers in {args.out} (records.jsonl, acts/*.safetensors)", file=sys.stderr)
 
 # %% ../nbs/90_cli.ipynb #439d0884
